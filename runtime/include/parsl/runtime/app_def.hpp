@@ -1,0 +1,52 @@
+#pragma once
+/// @file
+/// `AppOptions` and the type-erased definition of an app that the registry holds.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parsl {
+
+/// How an app behaves; given once where the app is declared.
+struct AppOptions {
+  /// Memoize: a call whose app name, version and resolved argument bytes equal an earlier
+  /// successful call completes as memo_done from the earlier result, without running.
+  /// Needs serializable argument and result types.
+  bool cache = false;
+  /// Part of the memo key: change it when the app's code changes meaning.
+  std::string version;
+  /// Executor labels this app may run on; empty means any of the kernel's executors.
+  std::vector<std::string> executors;
+  /// Default walltime of each try (function apps: the future fails with AppTimeout).
+  std::optional<std::chrono::duration<double>> walltime;
+  /// Default priority: lower runs first where executors queue tasks.
+  int priority = 0;
+};
+
+/// Per-call overrides, given with `app.with({...})(args...)`.
+struct CallOptions {
+  std::optional<std::chrono::duration<double>> walltime;
+  std::optional<int> priority;
+};
+
+/// What the registry knows of an app, whatever its C++ type. Immutable after declaration.
+struct AppDef {
+  enum class Kind { function, join };
+
+  std::string name;
+  AppOptions options;
+  Kind kind = Kind::function;
+  /// True when arguments and result can be serialized (remote executors, memoization).
+  bool serializable = false;
+  /// Runs the app from encoded arguments and returns the encoded result; throws what the
+  /// app throws. Empty for apps that are not serializable. Used by remote workers.
+  std::function<std::string(std::string_view)> invoke_encoded;
+
+  virtual ~AppDef() = default;
+};
+
+}  // namespace parsl

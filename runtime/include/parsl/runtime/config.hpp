@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// `Config`: everything a DataFlowKernel is started with.
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/logger.hpp"
+
+namespace parsl {
+
+/// A read-only view of a task, given to retry handlers.
+struct TaskInfo {
+  std::uint64_t id;
+  const std::string& app_name;
+  std::uint32_t tries;  ///< tries so far, including the one that just failed
+  double fail_cost;     ///< cost accumulated before this failure
+  const std::string& executor;
+};
+
+/// Prices one failure: the task is retried while the accumulated cost stays within
+/// `Config::retries`. May throw: the task then fails with the handler's error.
+using RetryHandler = std::function<double(const std::exception_ptr& error, const TaskInfo& task)>;
+
+/// Configuration of a DataFlowKernel (Parsl's `Config`).
+///
+/// @code
+///   parsl::Config config;
+///   config.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(4));
+///   config.retries = 2;
+///   parsl::DataFlowKernel dfk(config);
+/// @endcode
+struct Config {
+  /// Where tasks run. Empty: one ThreadPoolExecutor labelled "threads" with one thread per
+  /// hardware thread. Labels must be unique and must not start with "_parsl".
+  std::vector<std::shared_ptr<Executor>> executors;
+  /// Failure budget per task: a failed try is retried while the accumulated cost of its
+  /// failures stays at or below this (each failure costs 1 without a handler).
+  double retries = 0;
+  /// Prices each failure; empty means every failure costs 1.
+  RetryHandler retry_handler;
+  /// Runs get numbered folders below this: runinfo/000, runinfo/001, ...
+  std::filesystem::path run_dir = "runinfo";
+  /// Master switch for memoization of apps declared with `cache = true`.
+  bool app_cache = true;
+  LogLevel log_level = LogLevel::info;
+  /// Threads of the kernel-side executor that runs join app bodies.
+  int internal_threads = 2;
+
+  /// Reads `--parsl-NAME=VALUE` options from the command line and ignores every other
+  /// argument, so programs keep their own options. Throws ConfigError for an unknown
+  /// `--parsl-` option or a bad value, naming it. `--parsl-help` lists the options.
+  ///   --parsl-threads=N       threads of the default ThreadPoolExecutor
+  ///   --parsl-retries=X       Config::retries
+  ///   --parsl-run-dir=PATH    Config::run_dir
+  ///   --parsl-log-level=L     debug | info | warning | error | off
+  ///   --parsl-app-cache=B     true | false
+  static Config from_args(int argc, const char* const* argv);
+  /// The help text of from_args's options.
+  static std::string options_help();
+};
+
+}  // namespace parsl

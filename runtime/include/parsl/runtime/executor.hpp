@@ -1,0 +1,78 @@
+#pragma once
+/// @file
+/// The abstract `Executor`, and `TaskHandle`, the view of a task an executor gets.
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "parsl/runtime/detail/task_record.hpp"
+
+namespace parsl {
+
+/// One try of one task, handed to an executor. The executor either runs it in this
+/// process (`run()`), or ships `encode_arguments()` elsewhere and later reports the
+/// outcome with `mark_running()`, then `complete_encoded()` or `fail()`.
+/// Exactly one outcome per handle is reported; later reports of a try the kernel has
+/// already settled (a walltime expiry) are ignored. Copyable; thread-safe.
+class TaskHandle {
+ public:
+  TaskHandle() = default;
+  TaskHandle(std::shared_ptr<detail::TaskRecord> task, std::uint32_t attempt) noexcept
+      : task_(std::move(task)), attempt_(attempt) {}
+
+  std::uint64_t id() const noexcept { return task_->id(); }
+  const std::string& app_name() const noexcept { return task_->app_name(); }
+  std::uint32_t attempt() const noexcept { return attempt_; }
+  /// Lower runs first; equal priorities keep submission order.
+  int priority() const noexcept;
+
+  /// Runs the app on the calling thread and reports the outcome. Does not throw.
+  void run() const;
+  /// Bytes of the resolved arguments, for executors that run tasks in other processes.
+  std::string encode_arguments() const { return task_->encode_arguments(); }
+  /// The task has started where the executor sent it (starts its walltime clock).
+  void mark_running() const;
+  /// The task succeeded remotely; `result` is the encoding of its value.
+  void complete_encoded(std::string_view result) const;
+  /// The try failed with `error` (subject to retries).
+  void fail(std::exception_ptr error) const;
+
+  explicit operator bool() const noexcept { return task_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::TaskRecord> task_;
+  std::uint32_t attempt_ = 0;
+};
+
+/// Where tasks run. The kernel calls `start()` once, then `submit()` from any thread, then
+/// `shutdown()` once after every task it submitted is final.
+///
+/// Implementations must be thread-safe for `submit()`, must not block in it for long, and
+/// must eventually report every submitted handle exactly once.
+class Executor {
+ public:
+  explicit Executor(std::string label) : label_(std::move(label)) {}
+  virtual ~Executor() = default;
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// The name apps use to choose this executor.
+  const std::string& label() const noexcept { return label_; }
+
+  /// Called by the kernel before the first submit. May throw to refuse start-up.
+  virtual void start() {}
+  /// Queues one task try.
+  virtual void submit(TaskHandle task) = 0;
+  /// Stops accepting work and releases threads or ranks. Waits for running tasks.
+  virtual void shutdown() = 0;
+  /// True when tasks run inside this process, so arguments need not be serializable.
+  virtual bool runs_in_process() const noexcept { return true; }
+
+ private:
+  std::string label_;
+};
+
+}  // namespace parsl

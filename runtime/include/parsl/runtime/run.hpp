@@ -1,0 +1,30 @@
+#pragma once
+/// @file
+/// `parsl::run`: the entry point of a workflow program.
+
+#include <functional>
+
+#include "parsl/runtime/config.hpp"
+
+namespace parsl {
+
+/// Starts a DataFlowKernel with `config`, runs `workflow`, waits for every task, shuts the
+/// kernel down and returns the process exit status: 0 on success; 1 when the workflow
+/// threw (the error is printed to stderr and logged) or the kernel could not start.
+/// `--parsl-help` on the command line prints the options and returns 0 without running.
+///
+/// With the MPI executor (a later part), rank 0 runs `workflow` and the other ranks serve
+/// tasks; here every call runs the workflow in this process.
+///
+/// @code
+///   int main(int argc, char** argv) {
+///     return parsl::run(argc, argv, parsl::Config::from_args(argc, argv), [] { ... });
+///   }
+/// @endcode
+int run(int argc, char** argv, Config config, const std::function<void()>& workflow);
+
+/// As above, with the configuration read from the command line by Config::from_args. A bad
+/// option is reported on stderr and gives exit status 2.
+int run(int argc, char** argv, const std::function<void()>& workflow);
+
+}  // namespace parsl

@@ -1,0 +1,62 @@
+#include "parsl/runtime/run.hpp"
+
+#include <cstdio>
+#include <string_view>
+
+#include "parsl/runtime/data_flow_kernel.hpp"
+#include "parsl/runtime/errors.hpp"
+
+namespace parsl {
+
+namespace {
+bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] != nullptr && std::string_view(argv[i]) == "--parsl-help") return true;
+  return false;
+}
+}  // namespace
+
+int run(int argc, char** argv, Config config, const std::function<void()>& workflow) {
+  if (wants_help(argc, argv)) {
+    std::fputs(Config::options_help().c_str(), stdout);
+    return 0;
+  }
+  std::unique_ptr<DataFlowKernel> dfk;
+  try {
+    dfk = std::make_unique<DataFlowKernel>(std::move(config));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", e.what());
+    return 1;
+  }
+  int status = 0;
+  try {
+    workflow();
+  } catch (...) {
+    const std::string what = describe(std::current_exception());
+    std::fprintf(stderr, "parsl: the workflow failed: %s\n", what.c_str());
+    dfk->logger().error("the workflow failed: " + what);
+    status = 1;
+  }
+  try {
+    dfk->cleanup();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parsl: shutdown failed: %s\n", e.what());
+    status = 1;
+  }
+  return status;
+}
+
+int run(int argc, char** argv, const std::function<void()>& workflow) {
+  Config config;
+  try {
+    config = Config::from_args(argc, argv);
+  } catch (const std::exception& e) {
+    if (!wants_help(argc, argv)) {
+      std::fprintf(stderr, "parsl: %s\n", e.what());
+      return 2;
+    }
+  }
+  return run(argc, argv, std::move(config), workflow);
+}
+
+}  // namespace parsl

@@ -1,0 +1,44 @@
+#include "parsl/runtime/data_flow_kernel.hpp"
+#include "parsl/runtime/executor.hpp"
+
+namespace parsl {
+
+int TaskHandle::priority() const noexcept { return task_->priority_; }
+
+void TaskHandle::run() const {
+  DataFlowKernel& dfk = *task_->dfk_;
+  dfk.try_started(task_, attempt_);
+  detail::TryResult r = task_->run_local(attempt_);
+  switch (r.outcome) {
+    case detail::TryOutcome::succeeded:
+      dfk.try_succeeded(task_);
+      break;
+    case detail::TryOutcome::failed:
+      dfk.try_failed(task_, std::move(r.error));
+      break;
+    case detail::TryOutcome::joining:
+      dfk.try_joining(task_);
+      break;
+    case detail::TryOutcome::discarded:
+      break;
+  }
+}
+
+void TaskHandle::mark_running() const { task_->dfk_->try_started(task_, attempt_); }
+
+void TaskHandle::complete_encoded(std::string_view result) const {
+  if (!task_->claim(attempt_)) return;
+  try {
+    task_->set_result_from_bytes(result);
+  } catch (...) {
+    task_->dfk_->try_failed(task_, std::current_exception());
+    return;
+  }
+  task_->dfk_->try_succeeded(task_);
+}
+
+void TaskHandle::fail(std::exception_ptr error) const {
+  if (task_->claim(attempt_)) task_->dfk_->try_failed(task_, std::move(error));
+}
+
+}  // namespace parsl

@@ -1,0 +1,170 @@
+#pragma once
+/// @file
+/// Encoding of values to bytes and back with Cereal, straight into a `std::string` buffer.
+///
+/// Any type Cereal can serialize works: arithmetic types, the standard containers (after
+/// including the matching `<cereal/types/...>` header, which this header does for the
+/// common ones), and user types with a `template <class Archive> void serialize(Archive&)`
+/// member. The encoding is Cereal's binary layout in the machine's byte order: equal
+/// values give equal bytes on machines of the same architecture.
+///
+/// @code
+///   std::string bytes = parsl::serial::encode(std::vector<int>{1, 2, 3});
+///   auto v = parsl::serial::decode<std::vector<int>>(bytes);
+/// @endcode
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <cereal/cereal.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/memory.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "parsl/serial/error.hpp"
+
+namespace parsl::serial {
+
+/// Cereal output archive that appends to a caller-owned `std::string`. No iostreams, no
+/// copies: the bytes land in the buffer that is later sent or stored.
+class BufferOutputArchive
+    : public cereal::OutputArchive<BufferOutputArchive, cereal::AllowEmptyClassElision> {
+ public:
+  /// `out` must outlive the archive; bytes are appended to it.
+  explicit BufferOutputArchive(std::string& out)
+      : cereal::OutputArchive<BufferOutputArchive, cereal::AllowEmptyClassElision>(this),
+        out_(out) {}
+  void save_binary(const void* data, std::size_t size) {
+    out_.append(static_cast<const char*>(data), size);
+  }
+
+ private:
+  std::string& out_;
+};
+
+/// Cereal input archive over a borrowed byte range. Reading past the end, or a length
+/// field larger than the bytes that remain, throws `SerializationError` instead of
+/// reading out of bounds or allocating absurd amounts.
+class BufferInputArchive
+    : public cereal::InputArchive<BufferInputArchive, cereal::AllowEmptyClassElision> {
+ public:
+  /// The bytes must stay valid while the archive is used.
+  explicit BufferInputArchive(std::string_view in)
+      : cereal::InputArchive<BufferInputArchive, cereal::AllowEmptyClassElision>(this),
+        in_(in) {}
+  void load_binary(void* data, std::size_t size) {
+    if (size > in_.size() - pos_) fail_short(size);
+    std::memcpy(data, in_.data() + pos_, size);
+    pos_ += size;
+  }
+  /// A container length must not exceed the bytes left: each element takes at least one
+  /// byte, except elements of empty types, which we do not support inside containers.
+  void check_length(std::uint64_t n) const {
+    if (n > in_.size() - pos_) fail_length(n);
+  }
+  std::size_t remaining() const { return in_.size() - pos_; }
+
+ private:
+  [[noreturn]] void fail_short(std::size_t size) const;
+  [[noreturn]] void fail_length(std::uint64_t n) const;
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+template <class T>
+inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(BufferOutputArchive& ar,
+                                                                          const T& t) {
+  ar.save_binary(std::addressof(t), sizeof(t));
+}
+template <class T>
+inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar,
+                                                                          T& t) {
+  ar.load_binary(std::addressof(t), sizeof(t));
+}
+template <class T>
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(BufferOutputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+template <class T>
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(BufferInputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+template <class T>
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(BufferOutputArchive& ar, cereal::SizeTag<T>& t) {
+  ar(t.size);
+}
+template <class T>
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(BufferInputArchive& ar, cereal::SizeTag<T>& t) {
+  ar(t.size);
+  ar.check_length(static_cast<std::uint64_t>(t.size));
+}
+template <class T>
+inline void CEREAL_SAVE_FUNCTION_NAME(BufferOutputArchive& ar, const cereal::BinaryData<T>& bd) {
+  ar.save_binary(bd.data, static_cast<std::size_t>(bd.size));
+}
+template <class T>
+inline void CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar, cereal::BinaryData<T>& bd) {
+  ar.load_binary(bd.data, static_cast<std::size_t>(bd.size));
+}
+
+/// True when `T` can be encoded and decoded by the archives above.
+template <class T>
+inline constexpr bool is_serializable_v =
+    cereal::traits::is_output_serializable<T, BufferOutputArchive>::value &&
+    cereal::traits::is_input_serializable<T, BufferInputArchive>::value;
+
+/// Appends the encoding of `value` to `out`.
+template <class T>
+void encode_into(std::string& out, const T& value) {
+  BufferOutputArchive ar(out);
+  ar(value);
+}
+
+/// Returns the encoding of `value`.
+template <class T>
+std::string encode(const T& value) {
+  std::string out;
+  encode_into(out, value);
+  return out;
+}
+
+namespace detail {
+[[noreturn]] void rethrow_decode_error(std::string_view what, const std::type_info& type,
+                                       std::size_t size);
+[[noreturn]] void throw_trailing_bytes(const std::type_info& type, std::size_t extra,
+                                       std::size_t size);
+}  // namespace detail
+
+/// Decodes a `T` from exactly the bytes in `bytes`. Throws `SerializationError` naming the
+/// type when the bytes are truncated, too long, or otherwise not an encoding of a `T`.
+template <class T>
+T decode(std::string_view bytes) {
+  T value{};
+  try {
+    BufferInputArchive ar(bytes);
+    ar(value);
+    if (ar.remaining() != 0) detail::throw_trailing_bytes(typeid(T), ar.remaining(), bytes.size());
+  } catch (const SerializationError&) {
+    throw;
+  } catch (const std::exception& e) {
+    detail::rethrow_decode_error(e.what(), typeid(T), bytes.size());
+  }
+  return value;
+}
+
+}  // namespace parsl::serial
+
+CEREAL_REGISTER_ARCHIVE(parsl::serial::BufferOutputArchive)
+CEREAL_REGISTER_ARCHIVE(parsl::serial::BufferInputArchive)
+CEREAL_SETUP_ARCHIVE_TRAITS(parsl::serial::BufferInputArchive, parsl::serial::BufferOutputArchive)
