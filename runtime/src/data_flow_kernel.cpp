@@ -445,7 +445,8 @@ void DataFlowKernel::try_joining(const std::shared_ptr<TaskRecord>& task) {
 }
 
 void DataFlowKernel::join_finished(const std::shared_ptr<TaskRecord>& task, std::exception_ptr error) {
-  finish(task, error ? TaskState::failed : TaskState::exec_done, std::move(error));
+  const TaskState final_state = error ? TaskState::failed : TaskState::exec_done;
+  finish(task, final_state, std::move(error));
 }
 
 void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState final_state,

@@ -414,7 +414,7 @@ template <class F>
 JoinApp<std::decay_t<F>> join_app(std::string name, F&& fn, AppOptions options = {}) {
   static_assert(detail::FixedSignature<F>,
                 "parsl::join_app needs a callable with one fixed signature (not a generic lambda)");
-  static_assert(detail::join_traits<std::decay_t<typename detail::app_signature<F>::result>>::valid,
+  static_assert(detail::join_traits<std::decay_t<typename detail::app_signature<std::decay_t<F>>::result>>::valid,
                 "parsl::join_app: the body must return an AppFuture<T> or a "
                 "std::vector<AppFuture<T>> (T not void); other values make no joinable task");
   return JoinApp<std::decay_t<F>>(std::move(name), std::forward<F>(fn), std::move(options));

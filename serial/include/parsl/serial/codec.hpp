@@ -118,11 +118,52 @@ inline void CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar, cereal::BinaryData
   ar.load_binary(bd.data, static_cast<std::size_t>(bd.size));
 }
 
-/// True when `T` can be encoded and decoded by the archives above.
+namespace detail {
+// Cereal declares every std::tuple, std::vector, ... serializable whatever its elements, and
+// fails only deep inside an instantiation. Look inside the standard containers ourselves.
 template <class T>
-inline constexpr bool is_serializable_v =
-    cereal::traits::is_output_serializable<T, BufferOutputArchive>::value &&
-    cereal::traits::is_input_serializable<T, BufferInputArchive>::value;
+struct deep_serializable {
+  static constexpr bool value = cereal::traits::is_output_serializable<T, BufferOutputArchive>::value &&
+                                cereal::traits::is_input_serializable<T, BufferInputArchive>::value;
+};
+template <class... T>
+struct deep_serializable<std::tuple<T...>> {
+  static constexpr bool value = (deep_serializable<T>::value && ...);
+};
+template <class A, class B>
+struct deep_serializable<std::pair<A, B>> {
+  static constexpr bool value = deep_serializable<A>::value && deep_serializable<B>::value;
+};
+template <class T, class A>
+struct deep_serializable<std::vector<T, A>> : deep_serializable<T> {};
+template <class T, std::size_t N>
+struct deep_serializable<std::array<T, N>> : deep_serializable<T> {};
+template <class T>
+struct deep_serializable<std::optional<T>> : deep_serializable<T> {};
+template <class T>
+struct deep_serializable<std::shared_ptr<T>> : deep_serializable<T> {};
+template <class T, class D>
+struct deep_serializable<std::unique_ptr<T, D>> : deep_serializable<T> {};
+template <class T, class C, class A>
+struct deep_serializable<std::set<T, C, A>> : deep_serializable<T> {};
+template <class K, class V, class C, class A>
+struct deep_serializable<std::map<K, V, C, A>> {
+  static constexpr bool value = deep_serializable<K>::value && deep_serializable<V>::value;
+};
+template <class K, class V, class H, class E, class A>
+struct deep_serializable<std::unordered_map<K, V, H, E, A>> {
+  static constexpr bool value = deep_serializable<K>::value && deep_serializable<V>::value;
+};
+template <class... T>
+struct deep_serializable<std::variant<T...>> {
+  static constexpr bool value = (deep_serializable<T>::value && ...);
+};
+}  // namespace detail
+
+/// True when `T` can be encoded and decoded by the archives above (looking inside the
+/// standard containers, tuples and pairs).
+template <class T>
+inline constexpr bool is_serializable_v = detail::deep_serializable<std::remove_cv_t<T>>::value;
 
 /// Appends the encoding of `value` to `out`.
 template <class T>
@@ -151,15 +192,15 @@ namespace detail {
 template <class T>
 T decode(std::string_view bytes) {
   T value{};
+  std::size_t left = 0;
   try {
     BufferInputArchive ar(bytes);
     ar(value);
-    if (ar.remaining() != 0) detail::throw_trailing_bytes(typeid(T), ar.remaining(), bytes.size());
-  } catch (const SerializationError&) {
-    throw;
+    left = ar.remaining();
   } catch (const std::exception& e) {
     detail::rethrow_decode_error(e.what(), typeid(T), bytes.size());
   }
+  if (left != 0) detail::throw_trailing_bytes(typeid(T), left, bytes.size());
   return value;
 }
 

@@ -36,10 +36,11 @@ concept FixedSignature =
     std::is_function_v<std::remove_pointer_t<std::decay_t<F>>> || requires { &std::decay_t<F>::operator(); };
 
 template <class F>
-struct app_signature
-    : callable_traits<std::conditional_t<std::is_function_v<std::remove_pointer_t<std::decay_t<F>>>,
-                                         std::add_pointer_t<std::remove_pointer_t<std::decay_t<F>>>,
-                                         decltype(&std::decay_t<F>::operator())>> {};
+struct app_signature : callable_traits<decltype(&F::operator())> {};
+template <class R, class... P>
+struct app_signature<R (*)(P...)> : signature<R, P...> {};
+template <class R, class... P>
+struct app_signature<R (*)(P...) noexcept> : signature<R, P...> {};
 
 /// Parameters are taken by value or by const reference: an app must not change its caller's
 /// values, and a retry must see the same arguments.

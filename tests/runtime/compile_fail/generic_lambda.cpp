@@ -1,0 +1,2 @@
+#include <parsl/parsl.hpp>
+inline const auto bad = parsl::app("bad", [](auto x) { return x; });

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace {
+
+std::string thread_tag() {
+  std::ostringstream s;
+  s << std::this_thread::get_id();
+  return s.str();
+}
+
+const auto where = parsl::app("executor_test.where", [](int) { return thread_tag(); });
+const auto only_b = parsl::app("executor_test.only_b", [](int) { return thread_tag(); },
+                               parsl::AppOptions{.executors = {"b"}});
+const auto unknown = parsl::app("executor_test.unknown", [](int x) { return x; },
+                                parsl::AppOptions{.executors = {"gpu"}});
+
+TEST(Executors, AppsChooseByLabel) {
+  parsl::Config c;
+  c.run_dir = parsl::test::scratch_dir() / "runinfo";
+  c.executors.push_back(std::make_shared<parsl::InlineExecutor>("a"));
+  c.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(1, "b"));
+  parsl::DataFlowKernel dfk(c);
+  const std::string main_thread = thread_tag();
+  for (int i = 0; i < 10; ++i) EXPECT_NE(only_b(i).get(), main_thread);
+  // Without labels, tasks spread over both executors.
+  std::set<std::string> seen;
+  for (int i = 0; i < 10; ++i) seen.insert(where(i).get());
+  EXPECT_EQ(seen.count(main_thread), 1u);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(Executors, UnknownLabelIsAClearErrorAtTheCall) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  try {
+    (void)unknown(1);
+    FAIL();
+  } catch (const parsl::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'gpu'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("threads"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dfk.outstanding(), 0);
+}
+
+TEST(Executors, BadLabelsAreRejectedAtStart) {
+  parsl::Config c = parsl::test::thread_config();
+  c.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(1));  // second "threads"
+  EXPECT_THROW(parsl::DataFlowKernel{c}, parsl::ConfigError);
+  parsl::Config d = parsl::test::thread_config();
+  d.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(1, "_parsl_mine"));
+  EXPECT_THROW(parsl::DataFlowKernel{d}, parsl::ConfigError);
+  parsl::Config e = parsl::test::thread_config();
+  e.executors.push_back(nullptr);
+  EXPECT_THROW(parsl::DataFlowKernel{e}, parsl::ConfigError);
+}
+
+TEST(Executors, ThreadPoolRunsTasksConcurrently) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config(2));
+  std::atomic<int> inside{0}, peak{0};
+  const auto overlap = parsl::app("executor_test.overlap", [&](int) {
+    int now = inside.fetch_add(1) + 1;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    inside.fetch_sub(1);
+    return 0;
+  });
+  auto a = overlap(1), b = overlap(2);
+  a.get();
+  b.get();
+  EXPECT_EQ(peak.load(), 2);
+}
+
+}  // namespace

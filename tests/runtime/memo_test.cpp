@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+std::atomic<int> g_runs{0};
+const auto costly = parsl::app(
+    "memo_test.costly",
+    [](const std::string& name, std::vector<int> v) {
+      g_runs.fetch_add(1);
+      return name + ":" + std::to_string(v.size());
+    },
+    parsl::AppOptions{.cache = true});
+const auto costly_v2 = parsl::app(
+    "memo_test.costly_v2",
+    [](int x) {
+      g_runs.fetch_add(1);
+      return x;
+    },
+    parsl::AppOptions{.cache = true, .version = "2"});
+const auto not_cached = parsl::app("memo_test.not_cached", [](int x) {
+  g_runs.fetch_add(1);
+  return x;
+});
+const auto produce = parsl::app("memo_test.produce", [](int x) { return std::vector<int>(static_cast<std::size_t>(x), 1); });
+
+TEST(Memoization, EqualCallsHitTheMemoTable) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  auto a = costly("x", std::vector<int>{1, 2, 3});
+  EXPECT_EQ(a.get(), "x:3");
+  auto b = costly("x", std::vector<int>{1, 2, 3});
+  EXPECT_EQ(b.get(), "x:3");
+  EXPECT_EQ(b.state(), parsl::TaskState::memo_done);
+  auto c = costly("x", std::vector<int>{1, 2});  // different arguments: runs
+  EXPECT_EQ(c.get(), "x:2");
+  EXPECT_EQ(g_runs.load(), 2);
+  EXPECT_EQ(dfk.task_state_counts()[parsl::TaskState::memo_done], 1);
+  EXPECT_EQ(dfk.memo_size(), 2u);
+}
+
+TEST(Memoization, KeysUseResolvedArguments) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_EQ(costly("y", std::vector<int>{1, 1}).get(), "y:2");
+  auto via_future = costly("y", produce(2));  // same resolved bytes as the call above
+  EXPECT_EQ(via_future.get(), "y:2");
+  EXPECT_EQ(via_future.state(), parsl::TaskState::memo_done);
+  EXPECT_EQ(g_runs.load(), 1);
+}
+
+TEST(Memoization, AppsWithoutCacheAlwaysRun) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  not_cached(1).get();
+  not_cached(1).get();
+  EXPECT_EQ(g_runs.load(), 2);
+}
+
+TEST(Memoization, ConfigSwitchTurnsItOff) {
+  g_runs = 0;
+  parsl::Config c = parsl::test::thread_config();
+  c.app_cache = false;
+  parsl::DataFlowKernel dfk(c);
+  costly_v2(1).get();
+  costly_v2(1).get();
+  EXPECT_EQ(g_runs.load(), 2);
+}
+
+TEST(Memoization, FailedTasksAreNotMemoized) {
+  std::atomic<int> runs{0};
+  const auto fails_once = parsl::app(
+      "memo_test.fails_once",
+      [&runs](int x) {
+        if (runs.fetch_add(1) == 0) throw std::runtime_error("first time");
+        return x;
+      },
+      parsl::AppOptions{.cache = true});
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_THROW(fails_once(3).get(), std::runtime_error);
+  EXPECT_EQ(fails_once(3).get(), 3);
+  EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(Memoization, KeyIsAStorableContentHash) {
+  // The memo key covers name, version and argument bytes; it is a 128-bit value that a
+  // checkpoint can store. Two kernels in sequence start with empty tables (no checkpoint yet).
+  g_runs = 0;
+  {
+    parsl::DataFlowKernel dfk(parsl::test::thread_config());
+    costly_v2(5).get();
+  }
+  {
+    parsl::DataFlowKernel dfk(parsl::test::thread_config());
+    EXPECT_EQ(dfk.memo_size(), 0u);
+    costly_v2(5).get();
+  }
+  EXPECT_EQ(g_runs.load(), 2);
+}
+
+}  // namespace

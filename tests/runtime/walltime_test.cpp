@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::atomic<int> g_runs{0};
+const auto sleepy = parsl::app(
+    "walltime_test.sleepy",
+    [](int ms) {
+      g_runs.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      return ms;
+    },
+    parsl::AppOptions{.walltime = 0.05s});
+
+TEST(Walltime, ExpiredTryFailsTheFutureWithAppTimeout) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto start = std::chrono::steady_clock::now();
+  auto f = sleepy(400);
+  try {
+    f.get();
+    FAIL() << "must time out";
+  } catch (const parsl::AppTimeout& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeded its walltime"), std::string::npos) << e.what();
+  }
+  // The future failed at the walltime, not when the code finished.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 350ms);
+  EXPECT_EQ(f.state(), parsl::TaskState::failed);
+}
+
+TEST(Walltime, FastTasksAreUnaffectedAndPerCallOverride) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_EQ(sleepy(1).get(), 1);
+  EXPECT_EQ(sleepy.with({.walltime = 5s})(100).get(), 100);
+}
+
+TEST(Walltime, TimeoutsAreRetried) {
+  g_runs = 0;
+  parsl::Config c = parsl::test::thread_config(3);
+  c.retries = 1;
+  parsl::DataFlowKernel dfk(c);
+  EXPECT_THROW(sleepy(300).get(), parsl::AppTimeout);
+  EXPECT_EQ(g_runs.load(), 2);
+}
+
+}  // namespace
