@@ -84,7 +84,7 @@ struct check_argument {
   static_assert(ok,
                 "parsl: an app argument does not match the app's parameter. For an AppFuture<T> "
                 "argument, T must convert to the parameter type. The instantiation "
-                "check_argument<index, parameter type, argument type> below names it.");
+                "check_argument<index, parameter type, argument type> in this message names it.");
 };
 template <class SigParams, class... A, std::size_t... I>
 constexpr bool check_arguments(std::index_sequence<I...>) {
@@ -368,7 +368,8 @@ class BasicApp {
   template <class... A>
   future_type call(const CallOptions& options, A&&... args) const {
     static_assert(sizeof...(A) == Sig::arity, "parsl: wrong number of arguments in an app call");
-    static_assert(detail::check_arguments<SigParams, A...>(std::make_index_sequence<sizeof...(A)>{}));
+    static_assert(detail::check_arguments<SigParams, A...>(std::make_index_sequence<sizeof...(A)>{}),
+                  "parsl: app call rejected (see the check_argument error above)");
     if (!registered_) detail::throw_app_problem(def_->name);
     DataFlowKernel& dfk = DataFlowKernel::current();
     using Value = result_type;

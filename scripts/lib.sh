@@ -1,0 +1,41 @@
+# Shared by the scripts in this folder: install what is missing, configure, build.
+# Sourced, not run. Idempotent: a second run installs nothing and rebuilds only what changed.
+
+PARSL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
+
+# Debian packages the build needs, and why:
+#   build-essential cmake ninja-build  compiler and build tools
+#   libcereal-dev    serialization of task arguments, results and memo entries
+#   libxxhash-dev    XXH3-128 content hashes for memo keys
+#   libgtest-dev     the test suite
+#   libbenchmark-dev the micro-benchmarks
+PARSL_PACKAGES=(build-essential cmake ninja-build libcereal-dev libxxhash-dev libgtest-dev libbenchmark-dev)
+
+parsl_install_packages() {
+  local missing=() p
+  for p in "${PARSL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "parsl: all ${#PARSL_PACKAGES[@]} Debian packages present"
+    return 0
+  fi
+  echo "parsl: installing ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "parsl: need root (or sudo) to install: ${missing[*]}" >&2
+      return 1
+    fi
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+parsl_build() {
+  cmake -S "$PARSL_ROOT" -B "$PARSL_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$PARSL_BUILD_DIR" -j "${PARSL_JOBS:-2}"
+}
