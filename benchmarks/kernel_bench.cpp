@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 
 namespace {
 

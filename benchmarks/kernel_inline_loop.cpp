@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 
 const auto noop = parsl::app("inline_loop.noop", [](int x) { return x; });
 

@@ -16,7 +16,7 @@ bool wants_help(int argc, char** argv) {
 }
 }  // namespace
 
-int run(int argc, char** argv, Config config, const std::function<void()>& workflow) {
+int run_local(int argc, char** argv, Config config, const std::function<void()>& workflow) {
   if (wants_help(argc, argv)) {
     std::fputs(Config::options_help().c_str(), stdout);
     return 0;
@@ -46,7 +46,7 @@ int run(int argc, char** argv, Config config, const std::function<void()>& workf
   return status;
 }
 
-int run(int argc, char** argv, const std::function<void()>& workflow) {
+int run_local(int argc, char** argv, const std::function<void()>& workflow) {
   Config config;
   try {
     config = Config::from_args(argc, argv);
@@ -56,7 +56,7 @@ int run(int argc, char** argv, const std::function<void()>& workflow) {
       return 2;
     }
   }
-  return run(argc, argv, std::move(config), workflow);
+  return run_local(argc, argv, std::move(config), workflow);
 }
 
 }  // namespace parsl

@@ -95,10 +95,10 @@ TEST(KernelLifecycle, RunReturnsZeroOrOneAndPrintsTheError) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   int got = 0;
-  EXPECT_EQ(parsl::run(static_cast<int>(argv.size()), argv.data(), [&] { got = twice(21).get(); }), 0);
+  EXPECT_EQ(parsl::run_local(static_cast<int>(argv.size()), argv.data(), [&] { got = twice(21).get(); }), 0);
   EXPECT_EQ(got, 42);
   testing::internal::CaptureStderr();
-  EXPECT_EQ(parsl::run(static_cast<int>(argv.size()), argv.data(), [] { throw std::runtime_error("workflow broke"); }), 1);
+  EXPECT_EQ(parsl::run_local(static_cast<int>(argv.size()), argv.data(), [] { throw std::runtime_error("workflow broke"); }), 1);
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("std::runtime_error: workflow broke"), std::string::npos) << err;
   EXPECT_EQ(parsl::DataFlowKernel::current_or_null(), nullptr);
@@ -127,7 +127,7 @@ TEST(KernelLifecycle, BadCommandLineOptionsAreNamed) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   testing::internal::CaptureStderr();
-  EXPECT_EQ(parsl::run(3, argv.data(), [] {}), 2);
+  EXPECT_EQ(parsl::run_local(3, argv.data(), [] {}), 2);
   EXPECT_NE(testing::internal::GetCapturedStderr().find("--parsl-threads"), std::string::npos);
 }
 

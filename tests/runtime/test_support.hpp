@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 
 namespace parsl::test {
 

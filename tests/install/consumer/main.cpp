@@ -1,5 +1,5 @@
 // Built against an installed parsl-mpi with find_package(parsl).
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 
 #include <cstdio>
 #include <vector>
@@ -12,7 +12,7 @@ inline const auto total = parsl::app("total", [](const std::vector<int>& v) {
 });
 
 int main(int argc, char** argv) {
-  return parsl::run(argc, argv, [] {
+  return parsl::run_local(argc, argv, [] {
     std::vector<parsl::AppFuture<int>> parts;
     for (int i = 1; i <= 5; ++i) parts.push_back(square(i));
     std::printf("sum=%d\n", total(parts).get());

@@ -1,2 +1,2 @@
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 inline const auto bad = parsl::app("bad", [](auto x) { return x; });

@@ -1,2 +1,2 @@
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 inline const auto bad = parsl::join_app("bad", [](int x) { return x; });

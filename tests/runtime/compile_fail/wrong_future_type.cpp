@@ -1,4 +1,4 @@
-#include <parsl/parsl.hpp>
+#include <parsl/runtime.hpp>
 #include <string>
 inline const auto name = parsl::app("name", [](int x) { return std::to_string(x); });
 inline const auto twice = parsl::app("twice", [](int x) { return 2 * x; });

@@ -6,6 +6,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,8 @@ struct Config {
   LogLevel log_level = LogLevel::info;
   /// Threads of the kernel-side executor that runs join app bodies.
   int internal_threads = 2;
+  /// `--parsl-mpi-NAME=VALUE` options, kept by name for the MPI layer, which checks them.
+  std::map<std::string, std::string> mpi_options;
 
   /// Reads `--parsl-NAME=VALUE` options from the command line and ignores every other
   /// argument, so programs keep their own options. Throws ConfigError for an unknown
@@ -61,6 +64,7 @@ struct Config {
   ///   --parsl-run-dir=PATH    Config::run_dir
   ///   --parsl-log-level=L     debug | info | warning | error | off
   ///   --parsl-app-cache=B     true | false
+  ///   --parsl-mpi-NAME=VALUE  options of the MPI executor (see parsl/mpi_exec/mpi_executor.hpp)
   static Config from_args(int argc, const char* const* argv);
   /// The help text of from_args's options.
   static std::string options_help();

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// `parsl::run`: the entry point of a workflow program.
+/// `parsl::run_local`: a workflow program in one process, without MPI.
 
 #include <functional>
 
@@ -13,18 +13,18 @@ namespace parsl {
 /// threw (the error is printed to stderr and logged) or the kernel could not start.
 /// `--parsl-help` on the command line prints the options and returns 0 without running.
 ///
-/// With the MPI executor (a later part), rank 0 runs `workflow` and the other ranks serve
-/// tasks; here every call runs the workflow in this process.
+/// `parsl::run` (parsl/mpi_exec/run.hpp, included by <parsl/parsl.hpp>) is the same for
+/// programs launched with mpirun; this one needs no MPI at all.
 ///
 /// @code
 ///   int main(int argc, char** argv) {
-///     return parsl::run(argc, argv, parsl::Config::from_args(argc, argv), [] { ... });
+///     return parsl::run_local(argc, argv, parsl::Config::from_args(argc, argv), [] { ... });
 ///   }
 /// @endcode
-int run(int argc, char** argv, Config config, const std::function<void()>& workflow);
+int run_local(int argc, char** argv, Config config, const std::function<void()>& workflow);
 
 /// As above, with the configuration read from the command line by Config::from_args. A bad
 /// option is reported on stderr and gives exit status 2.
-int run(int argc, char** argv, const std::function<void()>& workflow);
+int run_local(int argc, char** argv, const std::function<void()>& workflow);
 
 }  // namespace parsl

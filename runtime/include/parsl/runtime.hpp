@@ -1,12 +1,14 @@
 #pragma once
 /// @file
-/// Everything a parsl-mpi workflow program needs: `#include <parsl/parsl.hpp>`.
+/// The runtime without MPI: `#include <parsl/runtime.hpp>`. Programs launched with mpirun
+/// include <parsl/parsl.hpp>, which adds the MPI executor and `parsl::run`.
 
 #include "parsl/runtime/app.hpp"
 #include "parsl/runtime/app_future.hpp"
 #include "parsl/runtime/config.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/executor.hpp"
 #include "parsl/runtime/run.hpp"
 #include "parsl/runtime/task_state.hpp"

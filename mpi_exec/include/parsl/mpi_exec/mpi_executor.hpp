@@ -1,0 +1,77 @@
+#pragma once
+/// @file
+/// `MpiExecutor`: runs tasks on the worker ranks of an MPI job.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "parsl/mpi_exec/protocol.hpp"
+#include "parsl/runtime/config.hpp"
+#include "parsl/runtime/executor.hpp"
+
+namespace parsl {
+
+/// How the MPI executor shapes its tree and workers. Command line: `--parsl-mpi-NAME=VALUE`.
+struct MpiOptions {
+  std::string label = "mpi";
+  /// Most children per dispatcher from other nodes (--parsl-mpi-fanout).
+  int fanout = 64;
+  /// 0: nodes are found with MPI_Comm_split_type(shared). N > 0: ranks r with equal r / N
+  /// form a node, to build deep trees on one machine (--parsl-mpi-ranks-per-node).
+  int ranks_per_node = 0;
+  /// Tasks a worker holds beyond the one it runs (--parsl-mpi-prefetch). More keeps short
+  /// tasks flowing; fewer balances long ones better.
+  int prefetch = 4;
+  /// Bind each worker to its share of its node's cores with hwloc (--parsl-mpi-pin).
+  bool pin = true;
+  /// Most tasks in one message down.
+  int max_batch = 512;
+
+  /// Reads `config.mpi_options`; throws ConfigError naming an unknown option or bad value.
+  static MpiOptions from_config(const Config& config);
+};
+
+/// Runs tasks on the worker ranks of the job that `parsl::run` started. Put one in
+/// `Config::executors` to choose its label and options; `parsl::run` adds one when the
+/// configuration names no executor. Arguments and results travel serialized, so apps that
+/// run here need serializable types. Thread-safe.
+class MpiExecutor final : public Executor {
+ public:
+  explicit MpiExecutor(MpiOptions options = {});
+  ~MpiExecutor() override;
+
+  /// Throws ConfigError when used outside parsl::run (no MPI job attached).
+  void start() override;
+  void submit(TaskHandle task) override;
+  /// Asks the tree to stop once every submitted task is reported.
+  void shutdown() override;
+  bool runs_in_process() const noexcept override { return false; }
+  const MpiOptions& options() const noexcept { return options_; }
+
+  /// For the rank-0 loop: tasks submitted since the last call, and whether shutdown was
+  /// asked. Blocks up to `wait` when there is nothing.
+  struct Pending {
+    std::vector<std::pair<mpi::TaskMsg, TaskHandle>> tasks;
+    bool stop = false;
+  };
+  Pending take(std::chrono::microseconds wait);
+  /// Marks the executor as driven by a rank-0 loop (parsl::run does this).
+  void attach() noexcept { attached_ = true; }
+  /// Wakes a waiting take().
+  void wake();
+
+ private:
+  MpiOptions options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;
+  bool stop_ = false;
+  bool attached_ = false;
+};
+
+}  // namespace parsl

@@ -1,0 +1,87 @@
+#pragma once
+/// @file
+/// The messages that travel the dispatch tree. Two kinds only: `DownMsg` (tasks and
+/// control, parent to child) and `UpMsg` (credit and task events, child to parent), each a
+/// batch, so a rank sees few large messages rather than one per task.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parsl/serial/error.hpp"
+
+namespace parsl::mpi {
+
+/// A message that is not a valid encoding of what its tag says, or that breaks the protocol
+/// (an event for an unknown task, credit from a stranger). Names the sending rank.
+class ProtocolError : public Error {
+ public:
+  using Error::Error;
+};
+
+inline constexpr int kTagDown = 7101;
+inline constexpr int kTagUp = 7102;
+
+/// One try of one task, on its way to a worker.
+struct TaskMsg {
+  std::uint64_t id = 0;
+  std::uint32_t attempt = 0;
+  std::int32_t priority = 0;  ///< lower first
+  std::string app;            ///< registered app name
+  std::string args;           ///< encoded resolved arguments
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(id, attempt, priority, app, args);
+  }
+};
+
+enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2 };
+
+/// What happened to a task try on a worker. `payload`: the encoded value (succeeded), an
+/// encoded serial::RemoteError (failed), empty (started).
+struct Event {
+  std::uint64_t id = 0;
+  std::uint32_t attempt = 0;
+  EventKind kind = EventKind::started;
+  std::int32_t worker = -1;  ///< rank that ran it
+  std::string payload;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(id, attempt, kind, worker, payload);
+  }
+};
+
+enum class Control : std::uint8_t {
+  none = 0,
+  shutdown = 1,        ///< the workflow finished: stop after answering `bye`
+  shutdown_error = 2,  ///< the workflow failed: stop, and exit non-zero
+};
+
+struct DownMsg {
+  std::vector<TaskMsg> tasks;
+  Control control = Control::none;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(tasks, control);
+  }
+};
+
+struct UpMsg {
+  std::int64_t credit = 0;  ///< further tasks the sender may be given
+  std::vector<Event> events;
+  bool bye = false;  ///< last message: the sender has stopped
+  std::vector<std::string> notes;  ///< lines for rank 0's log (worker start-up, binding)
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(credit, events, bye, notes);
+  }
+};
+
+std::string encode(const DownMsg& m);
+std::string encode(const UpMsg& m);
+/// Decode and validate; throw ProtocolError naming `source` and what was wrong.
+DownMsg decode_down(std::string_view bytes, int source);
+UpMsg decode_up(std::string_view bytes, int source);
+
+}  // namespace parsl::mpi

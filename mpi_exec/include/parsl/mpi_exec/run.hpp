@@ -1,0 +1,35 @@
+#pragma once
+/// @file
+/// `parsl::run`: the entry point of a workflow program launched with mpirun (or srun...).
+
+#include <mpi.h>
+
+#include <functional>
+
+#include "parsl/runtime/config.hpp"
+
+namespace parsl {
+
+/// Collective over MPI_COMM_WORLD. Initializes MPI if the program has not (and then
+/// finalizes it). Rank 0 starts a DataFlowKernel with `config` and runs `workflow` on a
+/// second thread while its main thread drives MPI; every other rank becomes a sub-master
+/// or a worker and serves tasks until the workflow is done. Returns the exit status, the
+/// same on every rank: 0 on success, 1 when the workflow threw (rank 0 prints the error
+/// once) or the kernel could not start, 2 for a bad command line.
+///
+/// With one rank, tasks run on a local thread pool (a note on stderr says so).
+/// The workflow must not make MPI calls itself unless MPI was initialized with
+/// MPI_THREAD_MULTIPLE.
+int run(int argc, char** argv, Config config, const std::function<void()>& workflow);
+
+/// As above, with the configuration read from the command line (Config::from_args).
+int run(int argc, char** argv, const std::function<void()>& workflow);
+
+/// Embedding: collective over `comm`, a communicator of an MPI program that has already
+/// initialized MPI (this call neither initializes nor finalizes it). Rank 0 of `comm` runs
+/// `workflow` (on a second thread: initialize MPI with MPI_THREAD_MULTIPLE if the workflow
+/// makes MPI calls of its own); the other ranks of `comm` serve tasks. Ranks outside `comm`
+/// are untouched. Returns as the overload above.
+int run(MPI_Comm comm, Config config, const std::function<void()>& workflow);
+
+}  // namespace parsl

@@ -1,0 +1,51 @@
+#pragma once
+/// @file
+/// The shape of the dispatch tree: who is the root, a sub-master or a worker, and who talks
+/// to whom. Computed identically on every rank from the node of each rank.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parsl::mpi {
+
+enum class Role { root, submaster, worker };
+
+struct RankPlace {
+  Role role = Role::worker;
+  int parent = -1;            ///< -1 for the root
+  std::vector<int> children;  ///< empty for workers
+  int depth = 0;              ///< root 0, its children 1, ...
+  std::int64_t capacity = 0;  ///< tasks this rank's subtree may hold (workers: 1 + prefetch)
+  int node = 0;               ///< node index
+  int local_worker = 0;       ///< workers: index among the workers of its node
+  int node_workers = 0;       ///< workers: how many workers its node has
+};
+
+/// The whole tree.
+///
+/// Rules: rank 0 is the root. On each node, when the node has two or more ranks other than
+/// rank 0, its lowest such rank is the node's sub-master and the others are its workers; a
+/// node with one such rank has just a worker. The nodes' heads (sub-masters first) hang under
+/// the root; when there are more than `fanout`, they are grouped `fanout` at a time under the
+/// first head of each group, level by level, so no rank has more than `fanout` children
+/// from other nodes (plus the workers of its own node).
+class Topology {
+ public:
+  /// `node_of_rank[r]` is the node of rank r (any integers; equal means same node).
+  static Topology build(const std::vector<int>& node_of_rank, int fanout, int prefetch);
+
+  const RankPlace& place(int rank) const { return places_.at(static_cast<std::size_t>(rank)); }
+  int size() const { return static_cast<int>(places_.size()); }
+  int workers() const { return workers_; }
+  int depth() const { return depth_; }
+  /// One line per rank, for the log.
+  std::string describe() const;
+
+ private:
+  std::vector<RankPlace> places_;
+  int workers_ = 0;
+  int depth_ = 0;
+};
+
+}  // namespace parsl::mpi

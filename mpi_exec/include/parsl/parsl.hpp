@@ -1,0 +1,7 @@
+#pragma once
+/// @file
+/// Everything a parsl-mpi workflow program needs: `#include <parsl/parsl.hpp>`.
+
+#include "parsl/mpi_exec/mpi_executor.hpp"
+#include "parsl/mpi_exec/run.hpp"
+#include "parsl/runtime.hpp"

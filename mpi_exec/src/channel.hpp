@@ -1,0 +1,61 @@
+#pragma once
+// Internal: one rank's MPI endpoint on the executor's communicator. Owns a duplicate of the
+// communicator (so our messages never match the user's), sends without blocking (buffers
+// live in a list until MPI is done with them), and receives whatever has arrived.
+
+#include <mpi.h>
+
+#include <list>
+#include <string>
+
+#include "parsl/mpi_exec/mpi_error.hpp"
+
+namespace parsl::mpi::detail {
+
+class Channel {
+ public:
+  /// Collective over `comm`.
+  explicit Channel(MPI_Comm comm);
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+  MPI_Comm comm() const noexcept { return comm_; }
+
+  void send(int dest, int tag, std::string bytes);
+  /// Completes what it can of the pending sends; returns how many remain.
+  std::size_t progress();
+  /// Blocks until every pending send is complete (polling with short sleeps).
+  void flush();
+  /// Receives one arrived message, if any. `tag` filters (MPI_ANY_TAG for all).
+  bool try_receive(int& source, int& tag, std::string& bytes, int want_tag = MPI_ANY_TAG);
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    std::string buffer;
+  };
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 0;
+  std::list<Pending> pending_;
+};
+
+/// Spins briefly after activity, then sleeps in growing steps: an idle rank uses well under
+/// 5% of a core, and a busy one sees no added latency.
+class Backoff {
+ public:
+  void reset() noexcept { idle_polls_ = 0; }
+  /// One idle round: yield, or sleep.
+  void idle();
+  /// The sleep the next idle() would take, in microseconds (0 while still spinning).
+  long next_sleep_us() const noexcept;
+  /// Counts an idle round whose sleep the caller did itself (rank 0 waits on its queue).
+  void idle_counted() noexcept { ++idle_polls_; }
+
+ private:
+  long idle_polls_ = 0;
+};
+
+}  // namespace parsl::mpi::detail

@@ -1,0 +1,98 @@
+#include "parsl/mpi_exec/mpi_executor.hpp"
+
+#include <charconv>
+#include <thread>
+
+#include "parsl/runtime/errors.hpp"
+
+namespace parsl {
+
+namespace {
+int parse_option_int(const std::string& name, const std::string& value, int min, int max) {
+  int out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || ptr != value.data() + value.size() || out < min || out > max)
+    throw ConfigError("bad value '" + value + "' for --parsl-mpi-" + name + ": expected a whole number from " +
+                      std::to_string(min) + " to " + std::to_string(max));
+  return out;
+}
+}  // namespace
+
+MpiOptions MpiOptions::from_config(const Config& config) {
+  MpiOptions o;
+  for (const auto& [name, value] : config.mpi_options) {
+    if (name == "fanout") {
+      o.fanout = parse_option_int(name, value, 2, 1 << 20);
+    } else if (name == "ranks-per-node") {
+      o.ranks_per_node = parse_option_int(name, value, 0, 1 << 20);
+    } else if (name == "prefetch") {
+      o.prefetch = parse_option_int(name, value, 0, 1 << 20);
+    } else if (name == "max-batch") {
+      o.max_batch = parse_option_int(name, value, 1, 1 << 20);
+    } else if (name == "pin") {
+      if (value == "true" || value == "1")
+        o.pin = true;
+      else if (value == "false" || value == "0")
+        o.pin = false;
+      else
+        throw ConfigError("bad value '" + value + "' for --parsl-mpi-pin: expected true or false");
+    } else {
+      throw ConfigError("unknown option --parsl-mpi-" + name +
+                        " (known: --parsl-mpi-fanout, --parsl-mpi-ranks-per-node, --parsl-mpi-prefetch, "
+                        "--parsl-mpi-max-batch, --parsl-mpi-pin)");
+    }
+  }
+  return o;
+}
+
+MpiExecutor::MpiExecutor(MpiOptions options) : Executor(options.label), options_(std::move(options)) {}
+
+MpiExecutor::~MpiExecutor() = default;
+
+void MpiExecutor::start() {
+  if (!attached_)
+    throw ConfigError("MpiExecutor '" + label() +
+                      "' has no MPI job: start the workflow with parsl::run(...) under mpirun, which connects it "
+                      "to the worker ranks");
+}
+
+void MpiExecutor::submit(TaskHandle task) {
+  mpi::TaskMsg msg{task.id(), task.attempt(), task.priority(), task.app_name(), task.encode_arguments()};
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_)
+      throw KernelError("MpiExecutor '" + label() + "' is shut down: task " + std::to_string(task.id()) +
+                        " cannot be sent");
+    incoming_.emplace_back(std::move(msg), std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void MpiExecutor::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+}
+
+void MpiExecutor::wake() { cv_.notify_one(); }
+
+MpiExecutor::Pending MpiExecutor::take(std::chrono::microseconds wait) {
+  Pending out;
+  std::unique_lock lock(mutex_);
+  if (incoming_.empty() && !stop_) {
+    if (wait.count() > 0) {
+      cv_.wait_for(lock, wait, [&] { return !incoming_.empty() || stop_; });
+    } else {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
+  }
+  out.tasks.swap(incoming_);
+  out.stop = stop_;
+  return out;
+}
+
+}  // namespace parsl

@@ -1,0 +1,46 @@
+#include "parsl/mpi_exec/protocol.hpp"
+
+#include "parsl/serial/codec.hpp"
+
+namespace parsl::mpi {
+
+std::string encode(const DownMsg& m) { return serial::encode(m); }
+std::string encode(const UpMsg& m) { return serial::encode(m); }
+
+namespace {
+template <class T>
+T decode_checked(std::string_view bytes, int source, const char* what) {
+  try {
+    return serial::decode<T>(bytes);
+  } catch (const SerializationError& e) {
+    throw ProtocolError("malformed " + std::string(what) + " message of " + std::to_string(bytes.size()) +
+                        " bytes from rank " + std::to_string(source) + ": " + e.what());
+  }
+}
+}  // namespace
+
+DownMsg decode_down(std::string_view bytes, int source) {
+  DownMsg m = decode_checked<DownMsg>(bytes, source, "task");
+  if (static_cast<std::uint8_t>(m.control) > 2)
+    throw ProtocolError("task message from rank " + std::to_string(source) + " has an unknown control code " +
+                        std::to_string(static_cast<int>(m.control)));
+  for (const auto& t : m.tasks)
+    if (t.app.empty() || t.attempt == 0)
+      throw ProtocolError("task message from rank " + std::to_string(source) + " holds task " +
+                          std::to_string(t.id) + " with " + (t.app.empty() ? "no app name" : "try number 0"));
+  return m;
+}
+
+UpMsg decode_up(std::string_view bytes, int source) {
+  UpMsg m = decode_checked<UpMsg>(bytes, source, "result");
+  if (m.credit < 0)
+    throw ProtocolError("result message from rank " + std::to_string(source) + " grants negative credit " +
+                        std::to_string(m.credit));
+  for (const auto& e : m.events)
+    if (static_cast<std::uint8_t>(e.kind) > 2)
+      throw ProtocolError("result message from rank " + std::to_string(source) + " has an event of unknown kind " +
+                          std::to_string(static_cast<int>(e.kind)) + " for task " + std::to_string(e.id));
+  return m;
+}
+
+}  // namespace parsl::mpi

@@ -1,0 +1,215 @@
+#include "parsl/mpi_exec/run.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string_view>
+#include <thread>
+
+#include "channel.hpp"
+#include "loops.hpp"
+#include "parsl/mpi_exec/mpi_executor.hpp"
+#include "parsl/mpi_exec/topology.hpp"
+#include "parsl/runtime/data_flow_kernel.hpp"
+#include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/run.hpp"
+#include "parsl/runtime/thread_pool_executor.hpp"
+
+namespace parsl {
+
+namespace {
+
+std::vector<int> node_of_each_rank(MPI_Comm comm, int ranks_per_node) {
+  int rank = 0, size = 0;
+  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  PARSL_MPI_CHECK(MPI_Comm_size(comm, &size));
+  std::vector<int> nodes(static_cast<std::size_t>(size));
+  if (ranks_per_node > 0) {
+    for (int r = 0; r < size; ++r) nodes[static_cast<std::size_t>(r)] = r / ranks_per_node;
+    return nodes;
+  }
+  MPI_Comm local;
+  PARSL_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local));
+  int leader = rank;
+  const int rc = MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, local);
+  MPI_Comm_free(&local);
+  PARSL_MPI_CHECK(rc);
+  PARSL_MPI_CHECK(MPI_Allgather(&leader, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
+  return nodes;
+}
+
+// Every rank reaches the same verdict on a bad configuration (same command line), so each
+// returns without talking to the others; only rank 0 prints.
+int config_failure(int rank, const std::exception& e) {
+  if (rank == 0) std::fprintf(stderr, "parsl: %s\n", e.what());
+  return 2;
+}
+
+[[noreturn]] void abort_job(MPI_Comm comm, int rank, const std::exception& e) {
+  std::fprintf(stderr, "parsl: rank %d stops the job: %s\n", rank, e.what());
+  std::fflush(stderr);
+  MPI_Abort(comm, 3);
+  std::abort();
+}
+
+MpiExecutor* find_mpi_executor(Config& config) {
+  for (auto& e : config.executors)
+    if (auto* m = dynamic_cast<MpiExecutor*>(e.get())) return m;
+  return nullptr;
+}
+
+int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
+  int rank = 0, size = 0;
+  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  PARSL_MPI_CHECK(MPI_Comm_size(comm, &size));
+
+  MpiOptions opts;
+  MpiExecutor* exec = find_mpi_executor(config);
+  try {
+    opts = exec ? exec->options() : MpiOptions{};
+    const MpiOptions from_cli = MpiOptions::from_config(config);
+    for (const auto& kv : config.mpi_options) {
+      if (kv.first == "fanout") opts.fanout = from_cli.fanout;
+      if (kv.first == "ranks-per-node") opts.ranks_per_node = from_cli.ranks_per_node;
+      if (kv.first == "prefetch") opts.prefetch = from_cli.prefetch;
+      if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
+      if (kv.first == "pin") opts.pin = from_cli.pin;
+    }
+  } catch (const std::exception& e) {
+    return config_failure(rank, e);
+  }
+
+  if (size == 1) {
+    // No workers: run the tasks on threads of this process instead.
+    for (auto& e : config.executors)
+      if (dynamic_cast<MpiExecutor*>(e.get()) != nullptr) e = std::make_shared<ThreadPoolExecutor>(0, e->label());
+    std::fprintf(stderr,
+                 "parsl: one MPI rank, so tasks run on a local thread pool (start with mpirun -np N for N-1 "
+                 "worker ranks)\n");
+    return run_local(0, nullptr, std::move(config), workflow);
+  }
+
+  std::unique_ptr<mpi::detail::Channel> channel;
+  std::vector<int> nodes;
+  try {
+    channel = std::make_unique<mpi::detail::Channel>(comm);
+    nodes = node_of_each_rank(channel->comm(), opts.ranks_per_node);
+  } catch (const std::exception& e) {
+    abort_job(comm, rank, e);
+  }
+  mpi::Topology topo;
+  try {
+    topo = mpi::Topology::build(nodes, opts.fanout, opts.prefetch);
+  } catch (const std::exception& e) {
+    return config_failure(rank, e);
+  }
+
+  if (rank != 0) {
+    try {
+      return topo.place(rank).role == mpi::Role::submaster ? mpi::detail::submaster_loop(*channel, topo, opts)
+                                                            : mpi::detail::worker_loop(*channel, topo, opts);
+    } catch (const std::exception& e) {
+      abort_job(channel->comm(), rank, e);
+    }
+  }
+
+  // Rank 0: the kernel, the workflow on a second thread, MPI on this one.
+  if (exec == nullptr && config.executors.empty()) {
+    auto e = std::make_shared<MpiExecutor>(opts);
+    exec = e.get();
+    config.executors.push_back(std::move(e));
+  }
+  if (exec != nullptr) exec->attach();
+  std::atomic<bool> failed{false};
+  std::unique_ptr<DataFlowKernel> dfk;
+  try {
+    dfk = std::make_unique<DataFlowKernel>(std::move(config));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", e.what());
+    failed = true;
+  }
+  std::thread workflow_thread;
+  if (dfk) {
+    dfk->logger().info("MPI executor: " + std::to_string(size) + " ranks, " + std::to_string(topo.workers()) +
+                       " workers, tree depth " + std::to_string(topo.depth()) + ", fan-out " +
+                       std::to_string(opts.fanout) + ", prefetch " + std::to_string(opts.prefetch) + "\n" +
+                       topo.describe());
+    if (exec == nullptr)
+      dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(size - 1) +
+                            " other ranks stay idle");
+    workflow_thread = std::thread([&] {
+      try {
+        workflow();
+      } catch (...) {
+        const std::string what = describe(std::current_exception());
+        std::fprintf(stderr, "parsl: the workflow failed: %s\n", what.c_str());
+        dfk->logger().error("the workflow failed: " + what);
+        failed = true;
+      }
+      try {
+        dfk->cleanup();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "parsl: shutdown failed: %s\n", e.what());
+        failed = true;
+      }
+      if (exec) exec->wake();
+    });
+  }
+  try {
+    mpi::detail::root_loop(*channel, topo, dfk ? exec : nullptr, dfk ? &dfk->logger() : nullptr,
+                           [&] { return failed.load(); });
+  } catch (const std::exception& e) {
+    abort_job(channel->comm(), 0, e);
+  }
+  if (workflow_thread.joinable()) workflow_thread.join();
+  return failed ? 1 : 0;
+}
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] != nullptr && std::string_view(argv[i]) == "--parsl-help") return true;
+  return false;
+}
+
+}  // namespace
+
+int run(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
+  return run_on(comm, std::move(config), workflow);
+}
+
+int run(int argc, char** argv, Config config, const std::function<void()>& workflow) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  int status = 0;
+  if (wants_help(argc, argv)) {
+    if (rank == 0) std::fputs(Config::options_help().c_str(), stdout);
+  } else {
+    status = run_on(MPI_COMM_WORLD, std::move(config), workflow);
+  }
+  if (!initialized) MPI_Finalize();
+  return status;
+}
+
+int run(int argc, char** argv, const std::function<void()>& workflow) {
+  Config config;
+  try {
+    config = Config::from_args(argc, argv);
+  } catch (const std::exception& e) {
+    // Every rank sees the same command line; report once, before MPI is even started.
+    if (!wants_help(argc, argv)) {
+      const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
+      if (r == nullptr) r = std::getenv("PMI_RANK");
+      if (r == nullptr || std::string_view(r) == "0") std::fprintf(stderr, "parsl: %s\n", e.what());
+      return 2;
+    }
+  }
+  return run(argc, argv, std::move(config), workflow);
+}
+
+}  // namespace parsl
