@@ -68,6 +68,11 @@ void throw_empty_future() {
   throw KernelError("this AppFuture is empty (default-constructed): it refers to no task");
 }
 
+void throw_empty_future_argument() {
+  throw KernelError("an app argument is an empty AppFuture (default-constructed, no task): pass a future "
+                    "returned by an app call");
+}
+
 void log_callback_error(std::uint64_t id, const std::exception_ptr& e) {
   if (DataFlowKernel* dfk = DataFlowKernel::current_or_null())
     dfk->logger().error("a done-callback of task " + std::to_string(id) + " threw " + describe(e));

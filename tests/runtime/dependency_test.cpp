@@ -104,6 +104,19 @@ TEST(Dependencies, DependencyFailuresAreNeverRun) {
   EXPECT_EQ(runs.load(), 0);
 }
 
+TEST(Dependencies, EmptyFutureArgumentIsAClearError) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  try {
+    (void)inc(parsl::AppFuture<int>());
+    FAIL();
+  } catch (const parsl::KernelError& e) {
+    EXPECT_NE(std::string(e.what()).find("empty AppFuture"), std::string::npos) << e.what();
+  }
+  std::vector<parsl::AppFuture<int>> holes(2);
+  EXPECT_THROW((void)sum_vec(holes), parsl::KernelError);
+  EXPECT_EQ(dfk.outstanding(), 0);
+}
+
 TEST(Dependencies, AllFailedInputsAreListed) {
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
   auto ok = value(1);

@@ -379,6 +379,9 @@ class BasicApp {
                                       detail::JoinTask<F, std::tuple<>>>;
       task = std::make_shared<Task>(def_, Params(std::forward<A>(args)...));
     } else {
+      // Refuse empty futures before anything is submitted.
+      auto ignore = [](detail::TaskRecord&) {};
+      (detail::for_each_future(args, ignore), ...);
       using Args = std::tuple<std::decay_t<A>...>;
       using Task = std::conditional_t<K == AppDef::Kind::function, detail::FunctionTask<F, Args>,
                                       detail::JoinTask<F, Args>>;

@@ -67,14 +67,19 @@ struct resolve_traits<std::unordered_map<K, V, H, E, A>> {
   static constexpr bool has_futures = has_futures_v<V>;
 };
 
-/// Calls `fn(TaskRecord&)` for every future inside `v`.
+[[noreturn]] void throw_empty_future_argument();
+
+/// Calls `fn(TaskRecord&)` for every future inside `v`. Throws KernelError for an empty
+/// (default-constructed) future.
 template <class T, class Fn>
 void for_each_future(const T& v, Fn& fn) {
   using D = std::decay_t<T>;
   if constexpr (!has_futures_v<D>) {
     return;
   } else if constexpr (requires { typename D::value_type; requires std::is_same_v<D, AppFuture<typename D::value_type>>; }) {
-    fn(*record_of(v));
+    auto record = record_of(v);
+    if (!record) throw_empty_future_argument();
+    fn(*record);
   } else if constexpr (requires { std::tuple_size<D>::value; }) {  // pair, tuple, array
     std::apply([&](const auto&... e) { (for_each_future(e, fn), ...); }, v);
   } else if constexpr (requires { typename D::mapped_type; }) {

@@ -1,0 +1,157 @@
+// The protocol classes, driven by hand: no MPI.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/worker_core.hpp"
+#include "parsl/runtime/app.hpp"
+#include "parsl/serial/codec.hpp"
+#include "parsl/serial/remote_error.hpp"
+
+namespace {
+
+using namespace parsl::mpi;
+
+TaskMsg task(std::uint64_t id, int priority = 0) { return TaskMsg{id, 1, priority, "app", "args"}; }
+
+std::vector<std::uint64_t> ids(const DownMsg& m) {
+  std::vector<std::uint64_t> out;
+  for (const auto& t : m.tasks) out.push_back(t.id);
+  return out;
+}
+
+TEST(Dispatcher, SendsNothingWithoutCredit) {
+  Dispatcher d({2, 3});
+  d.push_task(task(1));
+  EXPECT_TRUE(d.dispatch().empty());
+  EXPECT_EQ(d.queued(), 1u);
+}
+
+TEST(Dispatcher, BatchesUpToCreditInPriorityOrderFifoAmongEquals) {
+  Dispatcher d({2});
+  d.on_up(2, UpMsg{.credit = 4});
+  d.push_tasks({task(1, 5), task(2, 0), task(3, 5), task(4, -1), task(5, 0), task(6, 9)});
+  auto out = d.dispatch();
+  ASSERT_EQ(out.size(), 1u);  // one message, not one per task
+  EXPECT_EQ(out[0].first, 2);
+  EXPECT_EQ(ids(out[0].second), (std::vector<std::uint64_t>{4, 2, 5, 1}));
+  EXPECT_TRUE(d.dispatch().empty());  // credit used up
+  EXPECT_EQ(d.queued(), 2u);
+}
+
+TEST(Dispatcher, SpreadsWorkOverChildren) {
+  Dispatcher d({2, 3});
+  d.on_up(2, UpMsg{.credit = 10});
+  d.on_up(3, UpMsg{.credit = 10});
+  for (std::uint64_t i = 1; i <= 8; ++i) d.push_task(task(i));
+  auto out = d.dispatch();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].second.tasks.size(), 4u);
+  EXPECT_EQ(out[1].second.tasks.size(), 4u);
+}
+
+TEST(Dispatcher, CompletionsReturnCreditUpwardAndEventsAreForwarded) {
+  Dispatcher d({2});
+  UpMsg m;
+  m.credit = 1;
+  m.events.push_back(Event{7, 1, EventKind::started, 2, {}});
+  m.events.push_back(Event{7, 1, EventKind::succeeded, 2, "x"});
+  m.events.push_back(Event{8, 1, EventKind::failed, 2, "y"});
+  d.on_up(2, std::move(m));
+  EXPECT_EQ(d.take_credit(), 2);  // two tasks finished below: room for two more
+  EXPECT_EQ(d.take_events().size(), 3u);
+  EXPECT_EQ(d.take_credit(), 0);
+}
+
+TEST(Dispatcher, StrangersAndLateMessagesAreProtocolErrors) {
+  Dispatcher d({2});
+  EXPECT_THROW(d.on_up(5, UpMsg{.credit = 1}), ProtocolError);
+  d.on_up(2, UpMsg{.bye = true});
+  EXPECT_EQ(d.finished_children(), 1u);
+  EXPECT_THROW(d.on_up(2, UpMsg{.credit = 1}), ProtocolError);
+}
+
+TEST(WorkerCore, RunsBestPriorityFirstAndReportsResultsAndErrors) {
+  std::vector<std::uint64_t> order;
+  WorkerCore w(4, 3, [&](const TaskMsg& t) -> std::string {
+    order.push_back(t.id);
+    if (t.id == 2) throw std::invalid_argument("bad input 2");
+    return "ok" + std::to_string(t.id);
+  });
+  UpMsg hello = w.take_up();
+  EXPECT_EQ(hello.credit, 3);
+  DownMsg down;
+  down.tasks = {task(1, 1), task(2, 0), task(3, 1)};
+  w.on_down(std::move(down));
+  while (w.has_work()) w.run_one();
+  EXPECT_EQ(order, (std::vector<std::uint64_t>{2, 1, 3}));
+  UpMsg up = w.take_up();
+  EXPECT_EQ(up.credit, 3);
+  ASSERT_EQ(up.events.size(), 6u);  // started + outcome for each
+  const Event& failed = up.events[1];
+  EXPECT_EQ(failed.kind, EventKind::failed);
+  auto err = parsl::serial::decode<parsl::serial::RemoteError>(failed.payload);
+  EXPECT_EQ(err.type_name, "std::invalid_argument");
+  EXPECT_EQ(err.message, "bad input 2");
+  EXPECT_EQ(err.rank, 4);
+  EXPECT_EQ(up.events[3].payload, "ok1");
+}
+
+const auto twice = parsl::app("protocol_test.twice", [](int x) { return 2 * x; });
+
+TEST(WorkerCore, RegisteredRunnerFindsAppsByNameAndNamesUnknownOnes) {
+  TaskMsg t{1, 1, 0, "protocol_test.twice", parsl::serial::encode(std::tuple<int>{21})};
+  EXPECT_EQ(parsl::serial::decode<int>(WorkerCore::run_registered(t)), 42);
+  t.app = "no.such.app";
+  try {
+    (void)WorkerCore::run_registered(t);
+    FAIL();
+  } catch (const parsl::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'no.such.app' is not registered"), std::string::npos);
+  }
+}
+
+TEST(Protocol, MessagesRoundTrip) {
+  DownMsg d;
+  d.tasks = {task(1, 3), task(2)};
+  d.control = Control::shutdown;
+  DownMsg back = decode_down(encode(d), 0);
+  EXPECT_EQ(ids(back), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(back.tasks[0].priority, 3);
+  EXPECT_EQ(back.control, Control::shutdown);
+  UpMsg u;
+  u.credit = 5;
+  u.events.push_back(Event{9, 2, EventKind::succeeded, 3, "value"});
+  u.notes.push_back("hello");
+  UpMsg ub = decode_up(encode(u), 3);
+  EXPECT_EQ(ub.credit, 5);
+  EXPECT_EQ(ub.events[0].payload, "value");
+  EXPECT_EQ(ub.notes[0], "hello");
+}
+
+TEST(Protocol, MalformedAndTruncatedMessagesAreClearErrors) {
+  DownMsg d;
+  d.tasks = {task(1), task(2)};
+  const std::string bytes = encode(d);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    try {
+      (void)decode_down(std::string_view(bytes).substr(0, n), 6);
+      FAIL() << n;
+    } catch (const ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find("from rank 6"), std::string::npos) << e.what();
+    }
+  }
+  std::string bad = bytes;
+  bad.back() = 9;  // control code 9 does not exist
+  EXPECT_THROW((void)decode_down(bad, 1), ProtocolError);
+  EXPECT_THROW((void)decode_up("garbage", 1), ProtocolError);
+  UpMsg negative;
+  negative.credit = -4;
+  EXPECT_THROW((void)decode_up(encode(negative), 2), ProtocolError);
+  DownMsg no_app;
+  no_app.tasks = {TaskMsg{1, 1, 0, "", ""}};
+  EXPECT_THROW((void)decode_down(encode(no_app), 0), ProtocolError);
+}
+
+}  // namespace

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "parsl/mpi_exec/topology.hpp"
+#include "parsl/runtime/errors.hpp"
+
+namespace {
+
+using parsl::mpi::Role;
+using parsl::mpi::Topology;
+
+std::vector<int> nodes_of(int ranks, int per_node) {
+  std::vector<int> v;
+  for (int r = 0; r < ranks; ++r) v.push_back(r / per_node);
+  return v;
+}
+
+// Every rank but the root has a parent that lists it; worker count and capacities add up.
+void check_consistent(const Topology& t, int prefetch) {
+  int workers = 0;
+  for (int r = 1; r < t.size(); ++r) {
+    const auto& p = t.place(r);
+    ASSERT_GE(p.parent, 0);
+    const auto& kids = t.place(p.parent).children;
+    EXPECT_EQ(std::count(kids.begin(), kids.end(), r), 1) << "rank " << r;
+    EXPECT_EQ(p.depth, t.place(p.parent).depth + 1);
+    if (p.role == Role::worker) {
+      ++workers;
+      EXPECT_EQ(p.capacity, 1 + prefetch);
+      EXPECT_TRUE(p.children.empty());
+    }
+  }
+  EXPECT_EQ(workers, t.workers());
+  std::int64_t cap = 0;
+  for (int c : t.place(0).children) cap += t.place(c).capacity;
+  EXPECT_EQ(cap, t.place(0).capacity);
+  EXPECT_EQ(t.place(0).capacity, static_cast<std::int64_t>(workers) * (1 + prefetch));
+}
+
+TEST(Topology, OneNodeGetsOneSubMaster) {
+  auto t = Topology::build(std::vector<int>(8, 0), 64, 4);
+  check_consistent(t, 4);
+  EXPECT_EQ(t.place(1).role, Role::submaster);
+  EXPECT_EQ(t.place(1).children.size(), 6u);
+  EXPECT_EQ(t.workers(), 6);
+  EXPECT_EQ(t.depth(), 2);
+}
+
+TEST(Topology, TwoRanksIsRootAndOneWorker) {
+  auto t = Topology::build({0, 0}, 64, 0);
+  check_consistent(t, 0);
+  EXPECT_EQ(t.place(1).role, Role::worker);
+  EXPECT_EQ(t.depth(), 1);
+}
+
+TEST(Topology, SmallFanOutGivesDeeperTrees) {
+  auto t = Topology::build(nodes_of(8, 2), 2, 1);  // nodes {0,1} {2,3} {4,5} {6,7}
+  check_consistent(t, 1);
+  EXPECT_EQ(t.depth(), 3);
+  EXPECT_LE(t.place(0).children.size(), 2u);
+  auto t5 = Topology::build(nodes_of(5, 2), 2, 1);
+  check_consistent(t5, 1);
+  EXPECT_EQ(t5.depth(), 2);  // root -> 2 -> {3, 1}, and 4
+}
+
+TEST(Topology, ScalesTo8192NodesWithBoundedFanOut) {
+  // The Parsl paper's largest run: 8,192 nodes of 32 ranks (262,144 ranks).
+  auto t = Topology::build(nodes_of(8192 * 32, 32), 64, 0);
+  check_consistent(t, 0);
+  std::size_t widest = 0;
+  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  // A head leads a group at each level it rises: own node's workers + (fanout-1) per level.
+  EXPECT_LE(widest, 31u + 2u * 63u);
+  EXPECT_EQ(t.workers(), 8191 * 31 + 30);
+  EXPECT_EQ(t.depth(), 4);
+}
+
+TEST(Topology, BadParametersAreNamed) {
+  EXPECT_THROW(Topology::build({0, 0}, 1, 0), parsl::ConfigError);
+  EXPECT_THROW(Topology::build({0, 0}, 4, -1), parsl::ConfigError);
+  EXPECT_THROW(Topology::build({}, 4, 0), parsl::ConfigError);
+}
+
+}  // namespace
