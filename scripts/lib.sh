@@ -10,7 +10,14 @@ PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
 #   libxxhash-dev    XXH3-128 content hashes for memo keys
 #   libgtest-dev     the test suite
 #   libbenchmark-dev the micro-benchmarks
-PARSL_PACKAGES=(build-essential cmake ninja-build libcereal-dev libxxhash-dev libgtest-dev libbenchmark-dev)
+#   openmpi-bin libopenmpi-dev  MPI: the executor's transport, mpirun for the demo and tests
+#   libhwloc-dev pkg-config     pinning workers to cores (found through pkg-config)
+PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
+                libbenchmark-dev openmpi-bin libopenmpi-dev libhwloc-dev)
+
+# mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
+# the 2-core machines on purpose.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 parsl_install_packages() {
   local missing=() p
