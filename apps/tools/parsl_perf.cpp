@@ -1,0 +1,162 @@
+// parsl-perf: how fast does this machine run tasks? Like Parsl's parsl-perf.
+//
+//   mpirun -np N parsl-perf [--time=SECONDS] [--tasks=N] [--latency=N] [--fan-in=N] [--csv]
+//
+// Default: batches of no-op tasks, each batch larger, until one takes --time seconds (2);
+// prints the submission rate and tasks/s of each batch. --tasks=N runs one batch of N.
+// --latency=N: N sequential round trips (submit to get()) of one no-op task; prints the
+// median and 99th percentile. --fan-in=N: N no-op tasks and one task that takes all N
+// futures. --idle=S: one task, S seconds of nothing, one task (scripts measure idle CPU).
+// --csv prints one machine-readable line per measurement. Kernel options
+// (--parsl-*) apply as usual.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <parsl/parsl.hpp>
+
+inline const auto noop = parsl::app("parsl_perf.noop", [](int x) { return x; });
+inline const auto count = parsl::app("parsl_perf.count", [](const std::vector<int>& v) {
+  return static_cast<int>(v.size());
+});
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Options {
+  double time = 2.0;
+  long tasks = 0, latency = 0, fan_in = 0;
+  double idle = 0;
+  bool csv = false;
+};
+
+long positive(const std::string& arg, const std::string& value) {
+  char* end = nullptr;
+  const long v = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || v <= 0) {
+    std::fprintf(stderr, "parsl-perf: bad value in %s: expected a positive whole number\n", arg.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto eq = a.find('=');
+    const std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (name.rfind("--parsl-", 0) == 0) continue;
+    if (name == "--time") {
+      char* end = nullptr;
+      o.time = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(o.time > 0)) {
+        std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", a.c_str());
+        std::exit(2);
+      }
+    } else if (name == "--tasks") {
+      o.tasks = positive(a, value);
+    } else if (name == "--latency") {
+      o.latency = positive(a, value);
+    } else if (name == "--fan-in") {
+      o.fan_in = positive(a, value);
+    } else if (name == "--idle") {
+      char* end = nullptr;
+      o.idle = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(o.idle > 0)) {
+        std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", a.c_str());
+        std::exit(2);
+      }
+    } else if (name == "--csv") {
+      o.csv = true;
+    } else {
+      std::fprintf(stderr, "parsl-perf: unknown option %s (see the comment at the top of parsl_perf.cpp)\n", a.c_str());
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// One batch: submit n no-op tasks, wait for all. Returns (submit seconds, total seconds).
+std::pair<double, double> batch(long n) {
+  std::vector<parsl::AppFuture<int>> fs;
+  fs.reserve(static_cast<std::size_t>(n));
+  const auto t0 = Clock::now();
+  for (long i = 0; i < n; ++i) fs.push_back(noop(static_cast<int>(i)));
+  const double submit = seconds_since(t0);
+  for (auto& f : fs) f.wait();
+  return {submit, seconds_since(t0)};
+}
+
+int ranks() {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  return parsl::run(argc, argv, [&] {
+    const int np = ranks();
+    if (o.idle > 0) {
+      // Every rank connected and served a task, then nothing to do: for measuring idle CPU.
+      noop(0).get();
+      std::this_thread::sleep_for(std::chrono::duration<double>(o.idle));
+      noop(1).get();
+      return;
+    }
+    if (o.latency > 0) {
+      noop(0).get();  // warm-up: workers connected
+      std::vector<double> us;
+      for (long i = 0; i < o.latency; ++i) {
+        const auto t0 = Clock::now();
+        noop(static_cast<int>(i)).get();
+        us.push_back(seconds_since(t0) * 1e6);
+      }
+      std::sort(us.begin(), us.end());
+      const double p50 = us[us.size() / 2], p99 = us[us.size() * 99 / 100];
+      if (o.csv)
+        std::printf("latency,%d,%ld,%.2f,%.2f\n", np, o.latency, p50, p99);
+      else
+        std::printf("round trip of one no-op task, %d ranks, %ld samples: median %.1f us, p99 %.1f us\n", np,
+                    o.latency, p50, p99);
+      return;
+    }
+    if (o.fan_in > 0) {
+      const auto t0 = Clock::now();
+      std::vector<parsl::AppFuture<int>> fs;
+      for (long i = 0; i < o.fan_in; ++i) fs.push_back(noop(static_cast<int>(i)));
+      const int got = count(fs).get();
+      const double s = seconds_since(t0);
+      if (got != o.fan_in) throw std::runtime_error("fan-in saw " + std::to_string(got) + " inputs");
+      if (o.csv)
+        std::printf("fanin,%d,%ld,%.6f,%.1f\n", np, o.fan_in, s, static_cast<double>(o.fan_in + 1) / s);
+      else
+        std::printf("fan-out/fan-in of %ld no-op tasks, %d ranks: %.3f s, %.0f tasks/s\n", o.fan_in, np, s,
+                    static_cast<double>(o.fan_in + 1) / s);
+      return;
+    }
+    long n = o.tasks > 0 ? o.tasks : 100;
+    batch(std::min(n, 1000L));  // warm-up
+    for (;;) {
+      const auto [submit, total] = batch(n);
+      if (o.csv)
+        std::printf("throughput,%d,%ld,%.6f,%.1f,%.1f\n", np, n, total, n / submit, n / total);
+      else
+        std::printf("%ld tasks, %d ranks: %.3f s; submission rate %.0f tasks/s; %.0f tasks/s\n", n, np, total,
+                    n / submit, n / total);
+      std::fflush(stdout);
+      if (o.tasks > 0 || total >= o.time) break;
+      n = static_cast<long>(static_cast<double>(n) * std::clamp(o.time / std::max(total, 1e-3), 2.0, 10.0));
+    }
+  });
+}
