@@ -7,7 +7,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 np=${1:-4}
 perf="$PARSL_BUILD_DIR/bin/parsl-perf"
 tmp=$(mktemp -d)
-mpirun -np "$np" "$perf" --idle=4 --parsl-run-dir="$tmp" --parsl-log-level=warning &
+"$PARSL_MPIRUN" -np "$np" "$perf" --idle=4 --parsl-run-dir="$tmp" --parsl-log-level=warning &
 job=$!
 sleep 1
 pids=$(pgrep -f "$perf --idle" | grep -v "^$job$" | sort -n || true)

@@ -2,7 +2,23 @@
 # Sourced, not run. Idempotent: a second run installs nothing and rebuilds only what changed.
 
 PARSL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
+# PARSL_MPI=openmpi (default) or mpich: which MPI to build and test against. Each gets its
+# own build folder, so both can live side by side. Wrappers and launcher are named
+# explicitly: with both installed, Debian's plain `mpicxx` and `mpirun` may point to either.
+PARSL_MPI=${PARSL_MPI:-openmpi}
+case "$PARSL_MPI" in
+  openmpi) PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
+           PARSL_MPI_PACKAGES=(openmpi-bin libopenmpi-dev)
+           PARSL_MPIRUN=/usr/bin/mpirun.openmpi
+           PARSL_MPI_CMAKE=(-DMPI_C_COMPILER=/usr/bin/mpicc.openmpi -DMPI_CXX_COMPILER=/usr/bin/mpicxx.openmpi
+                            -DMPIEXEC_EXECUTABLE=$PARSL_MPIRUN) ;;
+  mpich)   PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build-mpich}
+           PARSL_MPI_PACKAGES=(mpich libmpich-dev)
+           PARSL_MPIRUN=/usr/bin/mpiexec.mpich
+           PARSL_MPI_CMAKE=(-DMPI_C_COMPILER=/usr/bin/mpicc.mpich -DMPI_CXX_COMPILER=/usr/bin/mpicxx.mpich
+                            -DMPIEXEC_EXECUTABLE=$PARSL_MPIRUN) ;;
+  *) echo "parsl: PARSL_MPI must be openmpi or mpich, not '$PARSL_MPI'" >&2; exit 2 ;;
+esac
 
 # Debian packages the build needs, and why:
 #   build-essential cmake ninja-build  compiler and build tools
@@ -11,9 +27,10 @@ PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
 #   libgtest-dev     the test suite
 #   libbenchmark-dev the micro-benchmarks
 #   openmpi-bin libopenmpi-dev  MPI: the executor's transport, mpirun for the demo and tests
+#                               (mpich libmpich-dev instead with PARSL_MPI=mpich)
 #   libhwloc-dev pkg-config     pinning workers to cores (found through pkg-config)
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
-                libbenchmark-dev openmpi-bin libopenmpi-dev libhwloc-dev)
+                libbenchmark-dev libhwloc-dev "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.
@@ -43,6 +60,6 @@ parsl_install_packages() {
 }
 
 parsl_build() {
-  cmake -S "$PARSL_ROOT" -B "$PARSL_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S "$PARSL_ROOT" -B "$PARSL_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${PARSL_MPI_CMAKE[@]}" "$@" >/dev/null
   cmake --build "$PARSL_BUILD_DIR" -j "${PARSL_JOBS:-2}"
 }

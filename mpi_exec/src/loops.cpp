@@ -150,6 +150,7 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
   std::string buf;
   int source = 0, tag = 0;
   bool stop = exec == nullptr;
+  std::uint64_t messages_in = 0, messages_out = 0, tasks_out = 0, results_in = 0;
 
   auto handle_events = [&] {
     for (auto& n : d.take_notes())
@@ -163,6 +164,7 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
       }
       TaskHandle h = std::move(it->second);
       inflight.erase(it);
+      ++results_in;
       if (e.kind == EventKind::succeeded) {
         h.complete_encoded(e.payload);
       } else {
@@ -194,10 +196,13 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     while (ch.try_receive(source, tag, buf)) {
       if (tag != kTagUp) unexpected(0, source, tag, "root", -1);
       d.on_up(source, decode_up(buf, source));
+      ++messages_in;
       active = true;
     }
     handle_events();
     for (auto& [child, msg] : d.dispatch()) {
+      tasks_out += msg.tasks.size();
+      ++messages_out;
       ch.send(child, kTagDown, encode(msg));
       active = true;
     }
@@ -209,6 +214,10 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     else
       backoff.idle_counted();
   }
+  if (log != nullptr)
+    log->info("rank 0 sent " + std::to_string(tasks_out) + " tasks in " + std::to_string(messages_out) +
+              " messages and received " + std::to_string(results_in) + " results in " + std::to_string(messages_in) +
+              " messages");
   // Stop the tree and wait for every child's bye, so nothing is left unreceived.
   DownMsg stop_msg;
   stop_msg.control = failed() ? Control::shutdown_error : Control::shutdown;
