@@ -29,10 +29,8 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
   if (said_bye_[i])
     throw ProtocolError("result message from rank " + std::to_string(child) + " after it said bye");
   credit_[i] += msg.credit;
-  for (auto& e : msg.events) {
-    if (e.kind != EventKind::started) ++credit_up_;
-    events_.push_back(std::move(e));
-  }
+  credit_up_ += msg.credit;  // transparent: what the subtree can take, the parent may send
+  for (auto& e : msg.events) events_.push_back(std::move(e));
   for (auto& n : msg.notes) notes_.push_back(std::move(n));
   if (msg.bye) {
     said_bye_[i] = true;

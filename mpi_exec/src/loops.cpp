@@ -34,7 +34,7 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   setenv("PARSL_HOST", serial::this_host().c_str(), 1);
   const std::string binding = pin_worker(me.local_worker, me.node_workers, opts.pin);
 
-  WorkerCore core(ch.rank(), me.capacity);
+  WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
   UpMsg hello = core.take_up();
   hello.notes.push_back("rank " + std::to_string(ch.rank()) + " on " + serial::this_host() + ": worker on node " +
                         std::to_string(me.node) + ", " + binding);
@@ -89,8 +89,7 @@ UpMsg up_from(Dispatcher& d) {
 int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   const RankPlace& me = topo.place(ch.rank());
   Dispatcher d(me.children, static_cast<std::size_t>(opts.max_batch));
-  UpMsg hello;
-  hello.credit = me.capacity;
+  UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
   hello.notes.push_back("rank " + std::to_string(ch.rank()) + " on " + serial::this_host() + ": sub-master of " +
                         std::to_string(me.children.size()) + " ranks, capacity " + std::to_string(me.capacity));
   ch.send(me.parent, kTagUp, encode(hello));
@@ -238,6 +237,7 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
       backoff.idle();
   }
   ch.flush();
+  if (exec != nullptr) exec->mark_stopped();
 }
 
 }  // namespace parsl::mpi::detail

@@ -27,6 +27,8 @@ MpiOptions MpiOptions::from_config(const Config& config) {
       o.ranks_per_node = parse_option_int(name, value, 0, 1 << 20);
     } else if (name == "prefetch") {
       o.prefetch = parse_option_int(name, value, 0, 1 << 20);
+    } else if (name == "max-prefetch") {
+      o.max_prefetch = parse_option_int(name, value, 0, 1 << 20);
     } else if (name == "max-batch") {
       o.max_batch = parse_option_int(name, value, 1, 1 << 20);
     } else if (name == "pin") {
@@ -39,7 +41,7 @@ MpiOptions MpiOptions::from_config(const Config& config) {
     } else {
       throw ConfigError("unknown option --parsl-mpi-" + name +
                         " (known: --parsl-mpi-fanout, --parsl-mpi-ranks-per-node, --parsl-mpi-prefetch, "
-                        "--parsl-mpi-max-batch, --parsl-mpi-pin)");
+                        "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin)");
     }
   }
   return o;
@@ -69,11 +71,18 @@ void MpiExecutor::submit(TaskHandle task) {
 }
 
 void MpiExecutor::shutdown() {
+  std::unique_lock lock(mutex_);
+  stop_ = true;
+  cv_.notify_one();
+  if (attached_) stopped_cv_.wait(lock, [&] { return stopped_; });
+}
+
+void MpiExecutor::mark_stopped() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stopped_ = true;
   }
-  cv_.notify_one();
+  stopped_cv_.notify_all();
 }
 
 void MpiExecutor::wake() { cv_.notify_one(); }

@@ -72,6 +72,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
       if (kv.first == "fanout") opts.fanout = from_cli.fanout;
       if (kv.first == "ranks-per-node") opts.ranks_per_node = from_cli.ranks_per_node;
       if (kv.first == "prefetch") opts.prefetch = from_cli.prefetch;
+      if (kv.first == "max-prefetch") opts.max_prefetch = from_cli.max_prefetch;
       if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
       if (kv.first == "pin") opts.pin = from_cli.pin;
     }
@@ -132,7 +133,8 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
   if (dfk) {
     dfk->logger().info("MPI executor: " + std::to_string(size) + " ranks, " + std::to_string(topo.workers()) +
                        " workers, tree depth " + std::to_string(topo.depth()) + ", fan-out " +
-                       std::to_string(opts.fanout) + ", prefetch " + std::to_string(opts.prefetch) + "\n" +
+                       std::to_string(opts.fanout) + ", prefetch " + std::to_string(opts.prefetch) + " to " +
+                       std::to_string(std::max(opts.prefetch, opts.max_prefetch)) + "\n" +
                        topo.describe());
     if (exec == nullptr)
       dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(size - 1) +

@@ -1,7 +1,9 @@
 // The protocol classes, driven by hand: no MPI.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
@@ -51,15 +53,15 @@ TEST(Dispatcher, SpreadsWorkOverChildren) {
   EXPECT_EQ(out[1].second.tasks.size(), 4u);
 }
 
-TEST(Dispatcher, CompletionsReturnCreditUpwardAndEventsAreForwarded) {
+TEST(Dispatcher, ChildrensCreditGoesUpAndEventsAreForwarded) {
   Dispatcher d({2});
   UpMsg m;
-  m.credit = 1;
+  m.credit = 2;
   m.events.push_back(Event{7, 1, EventKind::started, 2, {}});
   m.events.push_back(Event{7, 1, EventKind::succeeded, 2, "x"});
   m.events.push_back(Event{8, 1, EventKind::failed, 2, "y"});
   d.on_up(2, std::move(m));
-  EXPECT_EQ(d.take_credit(), 2);  // two tasks finished below: room for two more
+  EXPECT_EQ(d.take_credit(), 2);  // what the child can take, the parent may send
   EXPECT_EQ(d.take_events().size(), 3u);
   EXPECT_EQ(d.take_credit(), 0);
 }
@@ -74,7 +76,7 @@ TEST(Dispatcher, StrangersAndLateMessagesAreProtocolErrors) {
 
 TEST(WorkerCore, RunsBestPriorityFirstAndReportsResultsAndErrors) {
   std::vector<std::uint64_t> order;
-  WorkerCore w(4, 3, [&](const TaskMsg& t) -> std::string {
+  WorkerCore w(4, 2, 2, [&](const TaskMsg& t) -> std::string {
     order.push_back(t.id);
     if (t.id == 2) throw std::invalid_argument("bad input 2");
     return "ok" + std::to_string(t.id);
@@ -87,7 +89,8 @@ TEST(WorkerCore, RunsBestPriorityFirstAndReportsResultsAndErrors) {
   while (w.has_work()) w.run_one();
   EXPECT_EQ(order, (std::vector<std::uint64_t>{2, 1, 3}));
   UpMsg up = w.take_up();
-  EXPECT_EQ(up.credit, 3);
+  EXPECT_EQ(up.credit, 3);  // all three done: room for 1 + prefetch again
+  EXPECT_EQ(w.take_up().credit, 0);  // and no more until tasks arrive and finish
   ASSERT_EQ(up.events.size(), 6u);  // started + outcome for each
   const Event& failed = up.events[1];
   EXPECT_EQ(failed.kind, EventKind::failed);
@@ -96,6 +99,34 @@ TEST(WorkerCore, RunsBestPriorityFirstAndReportsResultsAndErrors) {
   EXPECT_EQ(err.message, "bad input 2");
   EXPECT_EQ(err.rank, 4);
   EXPECT_EQ(up.events[3].payload, "ok1");
+}
+
+DownMsg tasks_down(std::uint64_t first, std::int64_t n) {
+  DownMsg d;
+  for (std::int64_t i = 0; i < n; ++i) d.tasks.push_back(task(first + static_cast<std::uint64_t>(i)));
+  return d;
+}
+
+TEST(WorkerCore, ShortTasksRaiseThePrefetchLongOnesDoNot) {
+  WorkerCore fast(1, 1, 64, [](const TaskMsg&) { return std::string(); });
+  EXPECT_EQ(fast.take_up().credit, 2);
+  fast.on_down(tasks_down(1, 2));
+  while (fast.has_work()) fast.run_one();
+  EXPECT_EQ(fast.prefetch(), 64);            // no-op tasks: the most it may hold
+  EXPECT_EQ(fast.take_up().credit, 1 + 64);  // so it asks for a full queue at once
+  fast.on_down(tasks_down(3, 5));            // the parent sends only some of that
+  while (fast.has_work()) fast.run_one();
+  EXPECT_EQ(fast.take_up().credit, 5);       // it asks again for just what it used
+
+  WorkerCore slow(1, 1, 64, [](const TaskMsg&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    return std::string();
+  });
+  EXPECT_EQ(slow.take_up().credit, 2);
+  slow.on_down(tasks_down(1, 2));
+  while (slow.has_work()) slow.run_one();
+  EXPECT_EQ(slow.prefetch(), 1);  // 3 ms tasks: stay at the minimum
+  EXPECT_EQ(slow.take_up().credit, 2);
 }
 
 const auto twice = parsl::app("protocol_test.twice", [](int x) { return 2 * x; });

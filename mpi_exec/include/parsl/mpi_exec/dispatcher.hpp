@@ -14,8 +14,9 @@ namespace parsl::mpi {
 
 /// Holds tasks from above in priority order (lower first, first-in first-out among equals)
 /// and hands them to children as their credit allows; collects children's events for the
-/// way up. For each completed task that passes through, one unit of credit goes up, so the
-/// tasks inside a subtree never exceed its capacity. Not thread-safe: one thread per rank.
+/// way up. Credit is transparent: every unit a child grants is passed up, so the tasks held
+/// by this rank and its subtree never exceed what the workers below asked for. Not
+/// thread-safe: one thread per rank.
 ///
 /// @code
 ///   Dispatcher d({2, 3});
@@ -37,10 +38,10 @@ class Dispatcher {
 
   /// Events gathered for the parent; moved out.
   std::vector<Event> take_events() { return std::exchange(events_, {}); }
-  bool has_events() const noexcept { return !events_.empty() || !notes_.empty(); }
+  bool has_events() const noexcept { return !events_.empty() || !notes_.empty() || credit_up_ > 0; }
   /// Log lines from below, for the parent; moved out.
   std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
-  /// Credit gathered for the parent (one per completed task seen); reset to zero.
+  /// Credit gathered for the parent (what children granted since the last call); reset.
   std::int64_t take_credit() noexcept { return std::exchange(credit_up_, 0); }
   std::size_t queued() const noexcept { return queue_.size(); }
   /// Children that said `bye`.

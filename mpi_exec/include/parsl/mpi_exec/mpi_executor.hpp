@@ -24,9 +24,12 @@ struct MpiOptions {
   /// 0: nodes are found with MPI_Comm_split_type(shared). N > 0: ranks r with equal r / N
   /// form a node, to build deep trees on one machine (--parsl-mpi-ranks-per-node).
   int ranks_per_node = 0;
-  /// Tasks a worker holds beyond the one it runs (--parsl-mpi-prefetch). More keeps short
-  /// tasks flowing; fewer balances long ones better.
-  int prefetch = 4;
+  /// Tasks a worker holds beyond the one it runs, at least (--parsl-mpi-prefetch). A worker
+  /// whose tasks are short raises this towards `max_prefetch` to hold about 1 ms of work;
+  /// long tasks keep it here, so they balance well. Set both equal for a fixed depth.
+  int prefetch = 2;
+  /// Upper bound of the adaptive prefetch (--parsl-mpi-max-prefetch).
+  int max_prefetch = 64;
   /// Bind each worker to its share of its node's cores with hwloc (--parsl-mpi-pin).
   bool pin = true;
   /// Most tasks in one message down.
@@ -48,7 +51,8 @@ class MpiExecutor final : public Executor {
   /// Throws ConfigError when used outside parsl::run (no MPI job attached).
   void start() override;
   void submit(TaskHandle task) override;
-  /// Asks the tree to stop once every submitted task is reported.
+  /// Asks the tree to stop once every submitted task is reported, and waits until every
+  /// rank of the tree has said bye (so cleanup() covers the whole job's shutdown).
   void shutdown() override;
   bool runs_in_process() const noexcept override { return false; }
   const MpiOptions& options() const noexcept { return options_; }
@@ -64,6 +68,8 @@ class MpiExecutor final : public Executor {
   void attach() noexcept { attached_ = true; }
   /// Wakes a waiting take().
   void wake();
+  /// The rank-0 loop has stopped the tree; releases shutdown().
+  void mark_stopped();
 
  private:
   MpiOptions options_;
@@ -71,7 +77,9 @@ class MpiExecutor final : public Executor {
   std::condition_variable cv_;
   std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;
   bool stop_ = false;
+  bool stopped_ = false;
   bool attached_ = false;
+  std::condition_variable stopped_cv_;
 };
 
 }  // namespace parsl

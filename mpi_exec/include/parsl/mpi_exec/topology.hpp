@@ -16,7 +16,7 @@ struct RankPlace {
   int parent = -1;            ///< -1 for the root
   std::vector<int> children;  ///< empty for workers
   int depth = 0;              ///< root 0, its children 1, ...
-  std::int64_t capacity = 0;  ///< tasks this rank's subtree may hold (workers: 1 + prefetch)
+  std::int64_t capacity = 0;  ///< tasks the subtree asks for at start (workers: 1 + minimum prefetch)
   int node = 0;               ///< node index
   int local_worker = 0;       ///< workers: index among the workers of its node
   int node_workers = 0;       ///< workers: how many workers its node has
