@@ -12,10 +12,7 @@ Dispatcher::Dispatcher(std::vector<int> children, std::size_t max_batch)
   for (std::size_t i = 0; i < children_.size(); ++i) index_[children_[i]] = i;
 }
 
-void Dispatcher::push_task(TaskMsg&& task) {
-  const std::int32_t p = task.priority;
-  queue_.push(Entry{p, seq_++, std::move(task)});
-}
+void Dispatcher::push_task(TaskMsg&& task) { queue_.push(std::move(task)); }
 
 void Dispatcher::push_tasks(std::vector<TaskMsg>&& tasks) {
   for (auto& t : tasks) push_task(std::move(t));
@@ -56,11 +53,7 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
     const std::size_t n = std::min({share, static_cast<std::size_t>(credit_[i]), max_batch_, queue_.size()});
     DownMsg msg;
     msg.tasks.reserve(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      // priority_queue::top is const; the entry is popped right after, so moving is safe.
-      msg.tasks.push_back(std::move(const_cast<Entry&>(queue_.top()).task));
-      queue_.pop();
-    }
+    for (std::size_t j = 0; j < n; ++j) msg.tasks.push_back(queue_.pop());
     credit_[i] -= static_cast<std::int64_t>(n);
     out.emplace_back(children_[i], std::move(msg));
   }

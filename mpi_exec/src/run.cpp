@@ -167,11 +167,6 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
   return failed ? 1 : 0;
 }
 
-bool wants_help(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (argv[i] != nullptr && std::string_view(argv[i]) == "--parsl-help") return true;
-  return false;
-}
 
 }  // namespace
 
@@ -189,7 +184,7 @@ int run(int argc, char** argv, Config config, const std::function<void()>& workf
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   int status = 0;
-  if (wants_help(argc, argv)) {
+  if (Config::help_requested(argc, argv)) {
     if (rank == 0) std::fputs(Config::options_help().c_str(), stdout);
   } else {
     status = run_on(MPI_COMM_WORLD, std::move(config), workflow);
@@ -204,7 +199,7 @@ int run(int argc, char** argv, const std::function<void()>& workflow) {
     config = Config::from_args(argc, argv);
   } catch (const std::exception& e) {
     // Every rank sees the same command line; report once, before MPI is even started.
-    if (!wants_help(argc, argv)) {
+    if (!Config::help_requested(argc, argv)) {
       const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
       if (r == nullptr) r = std::getenv("PMI_RANK");
       if (r == nullptr || std::string_view(r) == "0") std::fprintf(stderr, "parsl: %s\n", e.what());

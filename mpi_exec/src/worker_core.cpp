@@ -25,16 +25,12 @@ std::int64_t WorkerCore::wanted_credit() const noexcept {
 
 void WorkerCore::on_down(DownMsg&& msg) {
   received_ += static_cast<std::int64_t>(msg.tasks.size());
-  for (auto& t : msg.tasks) {
-    const std::int32_t p = t.priority;
-    queue_.push(Entry{p, seq_++, std::move(t)});
-  }
+  for (auto& t : msg.tasks) queue_.push(std::move(t));
   if (msg.control != Control::none) control_ = msg.control;
 }
 
 void WorkerCore::run_one() {
-  TaskMsg task = std::move(const_cast<Entry&>(queue_.top()).task);
-  queue_.pop();
+  TaskMsg task = queue_.pop();
   events_.push_back(Event{task.id, task.attempt, EventKind::started, rank_, {}});
   Event done{task.id, task.attempt, EventKind::succeeded, rank_, {}};
   const auto t0 = std::chrono::steady_clock::now();

@@ -60,6 +60,12 @@ std::string Config::options_help() {
          "  --parsl-help            print this help and exit\n";
 }
 
+bool Config::help_requested(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] != nullptr && std::string_view(argv[i]) == "--parsl-help") return true;
+  return false;
+}
+
 Config Config::from_args(int argc, const char* const* argv) {
   Config config;
   int threads = 0;

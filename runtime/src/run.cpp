@@ -8,16 +8,8 @@
 
 namespace parsl {
 
-namespace {
-bool wants_help(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (argv[i] != nullptr && std::string_view(argv[i]) == "--parsl-help") return true;
-  return false;
-}
-}  // namespace
-
 int run_local(int argc, char** argv, Config config, const std::function<void()>& workflow) {
-  if (wants_help(argc, argv)) {
+  if (Config::help_requested(argc, argv)) {
     std::fputs(Config::options_help().c_str(), stdout);
     return 0;
   }
@@ -51,7 +43,7 @@ int run_local(int argc, char** argv, const std::function<void()>& workflow) {
   try {
     config = Config::from_args(argc, argv);
   } catch (const std::exception& e) {
-    if (!wants_help(argc, argv)) {
+    if (!Config::help_requested(argc, argv)) {
       std::fprintf(stderr, "parsl: %s\n", e.what());
       return 2;
     }

@@ -123,7 +123,9 @@ TEST(MpiExecutor, RetriesAndDependencyFailures) {
     }
   }, c);
   EXPECT_EQ(status, 0);
-  if (parsl::test::world_rank() == 0) EXPECT_EQ(priced.load(), 6);  // always_fails and fail64: 1 try + 2 retries each
+  if (parsl::test::world_rank() == 0) {
+    EXPECT_EQ(priced.load(), 6);  // always_fails and fail64: 1 try + 2 retries each
+  }
 }
 
 TEST(MpiExecutor, JoinAppsOverMpi) {
@@ -165,10 +167,11 @@ TEST(MpiExecutor, WorkflowErrorGivesNonZeroStatusOnEveryRank) {
   const int status = run([] { throw std::logic_error("workflow gave up"); });
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(status, 1);  // on every rank
-  if (parsl::test::world_rank() == 0)
+  if (parsl::test::world_rank() == 0) {
     EXPECT_NE(err.find("std::logic_error: workflow gave up"), std::string::npos) << err;
-  else
+  } else {
     EXPECT_EQ(err.find("workflow gave up"), std::string::npos) << err;
+  }
 }
 
 }  // namespace

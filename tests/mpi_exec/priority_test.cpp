@@ -39,7 +39,9 @@ void check_order(const char* prefetch) {
     std::sort(by_seq.begin(), by_seq.end());
     for (std::size_t i = 1; i < by_seq.size(); ++i) {
       const int pa = tasks[by_seq[i - 1].second - 2].first, pb = tasks[by_seq[i].second - 2].first;
-      if (pa == pb) EXPECT_LT(by_seq[i - 1].second, by_seq[i].second);
+      if (pa == pb) {
+        EXPECT_LT(by_seq[i - 1].second, by_seq[i].second);
+      }
     }
   });
   EXPECT_EQ(status, 0);

@@ -3,12 +3,12 @@
 /// `Dispatcher`: the protocol logic of the root and of sub-masters, without MPI.
 
 #include <cstdint>
-#include <queue>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "parsl/mpi_exec/protocol.hpp"
+#include "parsl/mpi_exec/task_queue.hpp"
 
 namespace parsl::mpi {
 
@@ -49,23 +49,12 @@ class Dispatcher {
   const std::vector<int>& children() const noexcept { return children_; }
 
  private:
-  struct Entry {
-    std::int32_t priority;
-    std::uint64_t seq;
-    TaskMsg task;
-  };
-  struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.priority != b.priority ? a.priority > b.priority : a.seq > b.seq;
-    }
-  };
   std::vector<int> children_;
   std::unordered_map<int, std::size_t> index_;
   std::vector<std::int64_t> credit_;
   std::vector<bool> said_bye_;
   std::size_t byes_ = 0;
-  std::priority_queue<Entry, std::vector<Entry>, Later> queue_;
-  std::uint64_t seq_ = 0;
+  TaskQueue queue_;
   std::vector<Event> events_;
   std::vector<std::string> notes_;
   std::int64_t credit_up_ = 0;

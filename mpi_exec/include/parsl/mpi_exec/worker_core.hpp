@@ -4,11 +4,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <string>
 #include <vector>
 
 #include "parsl/mpi_exec/protocol.hpp"
+#include "parsl/mpi_exec/task_queue.hpp"
 
 namespace parsl::mpi {
 
@@ -46,20 +46,9 @@ class WorkerCore {
   static std::string run_registered(const TaskMsg& task);
 
  private:
-  struct Entry {
-    std::int32_t priority;
-    std::uint64_t seq;
-    TaskMsg task;
-  };
-  struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.priority != b.priority ? a.priority > b.priority : a.seq > b.seq;
-    }
-  };
   int rank_;
   Runner runner_;
-  std::priority_queue<Entry, std::vector<Entry>, Later> queue_;
-  std::uint64_t seq_ = 0;
+  TaskQueue queue_;
   std::int64_t wanted_credit() const noexcept;
   std::vector<Event> events_;
   int min_prefetch_, max_prefetch_, prefetch_;

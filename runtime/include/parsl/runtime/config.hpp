@@ -68,6 +68,8 @@ struct Config {
   static Config from_args(int argc, const char* const* argv);
   /// The help text of from_args's options.
   static std::string options_help();
+  /// True when the command line holds `--parsl-help`.
+  static bool help_requested(int argc, const char* const* argv);
 };
 
 }  // namespace parsl
