@@ -59,7 +59,8 @@ void MpiExecutor::start() {
 }
 
 void MpiExecutor::submit(TaskHandle task) {
-  mpi::TaskMsg msg{task.id(), task.attempt(), task.priority(), task.app_name(), task.encode_arguments()};
+  mpi::TaskMsg msg{task.id(), task.attempt(), task.priority(), task.app_name(), task.encode_arguments(),
+                   task.walltime()};
   {
     std::lock_guard lock(mutex_);
     if (stop_)

@@ -5,6 +5,7 @@
 
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/task_context.hpp"
 #include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
 
@@ -62,6 +63,9 @@ std::string WorkerCore::run_registered(const TaskMsg& task) {
                       "binary, with apps declared at namespace scope");
   if (!def->invoke_encoded)
     throw ConfigError("app '" + task.app + "' cannot run on a remote worker: its types are not serializable");
+  TaskContext context{task.id, task.attempt, {}};
+  if (task.walltime > 0) context.walltime = task.walltime;
+  detail::ScopedTaskContext scope(context);
   return def->invoke_encoded(task.args);
 }
 

@@ -1,14 +1,23 @@
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/task_context.hpp"
 
 namespace parsl {
 
 int TaskHandle::priority() const noexcept { return task_->priority_; }
 
+double TaskHandle::walltime() const noexcept { return task_->walltime_ ? task_->walltime_->count() : 0.0; }
+
 void TaskHandle::run() const {
   DataFlowKernel& dfk = *task_->dfk_;
   dfk.try_started(task_, attempt_);
-  detail::TryResult r = task_->run_local(attempt_);
+  detail::TryResult r;
+  {
+    TaskContext context{task_->id(), attempt_, {}};
+    if (task_->walltime_) context.walltime = task_->walltime_->count();
+    detail::ScopedTaskContext scope(context);
+    r = task_->run_local(attempt_);
+  }
   switch (r.outcome) {
     case detail::TryOutcome::succeeded:
       dfk.try_succeeded(task_);

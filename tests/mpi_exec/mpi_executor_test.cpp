@@ -52,6 +52,12 @@ const auto inner = parsl::join_app("mpi_test.inner", [](int n) {
   return v;
 });
 
+const auto bash_exit = parsl::bash_app("mpi_test.bash_exit", [](int code) { return "exit " + std::to_string(code); });
+const auto bash_env = parsl::bash_app("mpi_test.bash_env", [](std::string file) {
+  return "echo $PARSL_TASK_ID $PARSL_WORKER_RANK $OMP_NUM_THREADS > " + file;
+});
+const auto bash_sleep = parsl::bash_app("mpi_test.bash_sleep", [](int s) { return "sleep " + std::to_string(s); });
+
 int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_config()) {
   return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
 }
@@ -126,6 +132,32 @@ TEST(MpiExecutor, RetriesAndDependencyFailures) {
   if (parsl::test::world_rank() == 0) {
     EXPECT_EQ(priced.load(), 6);  // always_fails and fail64: 1 try + 2 retries each
   }
+}
+
+TEST(MpiExecutor, BashAppsRunOnWorkers) {
+  const int status = run([] {
+    EXPECT_EQ(bash_exit(0).get(), 0);
+    try {
+      bash_exit(15).get();
+      FAIL();
+    } catch (const parsl::BashExitFailure& e) {  // its own type, across MPI
+      EXPECT_EQ(e.exit_code(), 15);
+    }
+    const auto file = (parsl::test::scratch_dir() / "bash_env.txt").string();
+    auto f = bash_env(file);
+    f.get();
+    std::ifstream in(file);
+    std::uint64_t id = 0;
+    int rank = -1, threads = 0;
+    in >> id >> rank >> threads;
+    EXPECT_EQ(id, f.task_id());
+    EXPECT_GT(rank, 0);
+    EXPECT_GE(threads, 1);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(bash_sleep.with({.walltime = std::chrono::duration<double>(0.3)})(30).get(), parsl::AppTimeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  });
+  EXPECT_EQ(status, 0);
 }
 
 TEST(MpiExecutor, JoinAppsOverMpi) {

@@ -30,9 +30,10 @@ struct TaskMsg {
   std::int32_t priority = 0;  ///< lower first
   std::string app;            ///< registered app name
   std::string args;           ///< encoded resolved arguments
+  double walltime = 0;        ///< seconds per try, 0 for none
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, priority, app, args);
+    ar(id, attempt, priority, app, args, walltime);
   }
 };
 

@@ -28,6 +28,8 @@ class TaskHandle {
   std::uint32_t attempt() const noexcept { return attempt_; }
   /// Lower runs first; equal priorities keep submission order.
   int priority() const noexcept;
+  /// Walltime of each try in seconds, or 0 for none (remote workers enforce it for bash apps).
+  double walltime() const noexcept;
 
   /// Runs the app on the calling thread and reports the outcome. Does not throw.
   void run() const;

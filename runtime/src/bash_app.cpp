@@ -1,0 +1,193 @@
+#include "parsl/runtime/bash_app.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "parsl/runtime/data_flow_kernel.hpp"
+#include "parsl/runtime/exception_registry.hpp"
+#include "parsl/runtime/task_context.hpp"
+#include "parsl/serial/remote_error.hpp"
+
+extern char** environ;
+
+namespace parsl {
+
+namespace {
+std::string exit_meaning(int code) {
+  if (code == 126) return " (command found but not executable)";
+  if (code == 127) return " (command not found)";
+  if (code > 128 && code < 128 + 65) {
+    const char* name = sigabbrev_np(code - 128);
+    return " (killed by signal " + std::to_string(code - 128) + (name ? std::string(" SIG") + name : "") + ")";
+  }
+  return "";
+}
+
+// The remote side rebuilds these from their messages (see BashExitFailure(message)).
+const bool registered = [] {
+  register_exception<BashExitFailure>();
+  register_exception<AppTimeout>();
+  return true;
+}();
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+int open_redirect(const std::string& app, const char* stream, const std::string& path, bool append) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+  if (fd < 0)
+    throw Error("bash app '" + app + "': cannot open its " + stream + " file " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+void write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;  // the echo is a courtesy; a full disk shows up in the command's own output
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+}  // namespace
+
+BashExitFailure::BashExitFailure(const std::string& app, int exit_code, const std::string& detail)
+    : Error("bash app " + app + " failed with exit code " + std::to_string(exit_code) + exit_meaning(exit_code) + detail),
+      exit_code_(exit_code) {}
+
+BashExitFailure::BashExitFailure(const std::string& message) : Error(message) {
+  const auto at = message.find("exit code ");
+  if (at != std::string::npos) exit_code_ = std::atoi(message.c_str() + at + 10);
+}
+
+namespace detail {
+
+std::string absolute_run_dir() {
+  DataFlowKernel* dfk = DataFlowKernel::current_or_null();
+  if (dfk == nullptr) return {};
+  std::error_code ec;
+  auto p = std::filesystem::absolute(dfk->run_dir(), ec);
+  return ec ? dfk->run_dir().string() : p.string();
+}
+
+std::string log_path(const Redirect& r, const std::string& run_dir, std::uint64_t task_id, const std::string& app,
+                     const char* suffix) {
+  if (r.mode == Redirect::Mode::inherit) return {};
+  if (r.mode != Redirect::Mode::automatic) return r.path;
+  char bucket[16], id[24];
+  std::snprintf(bucket, sizeof bucket, "%04llu", static_cast<unsigned long long>(task_id / 10000));
+  std::snprintf(id, sizeof id, "%06llu", static_cast<unsigned long long>(task_id));
+  std::string safe = app;
+  for (char& c : safe)
+    if (c == '/' || c == ' ') c = '_';
+  return (std::filesystem::path(run_dir.empty() ? "." : run_dir) / "task_logs" / bucket /
+          ("task_" + std::string(id) + "_" + safe + "." + suffix))
+      .string();
+}
+
+int run_bash(const std::string& app, const std::string& command, const BashIO& io) {
+  const TaskContext& task = current_task();
+  const std::string out_path = log_path(io.out, io.run_dir, task.task_id, app, "stdout");
+  const std::string err_path = log_path(io.err, io.run_dir, task.task_id, app, "stderr");
+  Fd out(out_path.empty() ? -1 : open_redirect(app, "stdout", out_path, io.out.mode != Redirect::Mode::truncate));
+  Fd err(err_path.empty() ? -1 : open_redirect(app, "stderr", err_path, io.err.mode != Redirect::Mode::truncate));
+  write_all(err.get() >= 0 ? err.get() : 2, "$ " + command + "\n");
+
+  // The environment: ours, plus what the task should know about itself.
+  std::vector<std::string> extra = {"PARSL_TASK_ID=" + std::to_string(task.task_id),
+                                    "PARSL_TRY=" + std::to_string(task.attempt)};
+  if (std::getenv("PARSL_WORKER_RANK") == nullptr) {
+    extra.push_back("PARSL_WORKER_RANK=0");
+    extra.push_back("PARSL_NODE=0");
+    extra.push_back("PARSL_HOST=" + serial::this_host());
+  }
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "PARSL_TASK_ID=", 14) != 0 && std::strncmp(*e, "PARSL_TRY=", 10) != 0) envp.push_back(*e);
+  for (auto& e : extra) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string bash = "/bin/bash", dash_c = "-c", cmd = command;
+  char* argv[] = {bash.data(), dash_c.data(), cmd.data(), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  if (out.get() >= 0) posix_spawn_file_actions_adddup2(&actions, out.get(), 1);
+  if (err.get() >= 0) posix_spawn_file_actions_adddup2(&actions, err.get(), 2);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);  // its own process group: a walltime kills all of it
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, bash.c_str(), &actions, &attr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw Error("bash app '" + app + "': cannot start /bin/bash: " + std::strerror(rc));
+
+  int status = 0;
+  if (!task.walltime) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  } else {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*task.walltime));
+    auto nap = std::chrono::microseconds(50);
+    for (;;) {
+      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done == pid) break;
+      if (clock::now() >= deadline) {
+        ::kill(-pid, SIGTERM);
+        const auto grace = clock::now() + std::chrono::seconds(1);
+        while (::waitpid(pid, &status, WNOHANG) == 0 && clock::now() < grace)
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ::kill(-pid, SIGKILL);  // the whole group: nothing is left running
+        ::waitpid(pid, &status, 0);
+        throw AppTimeout("bash app " + app + " (task " + std::to_string(task.task_id) + ") exceeded its walltime of " +
+                         std::to_string(*task.walltime) + " s; its process group was killed");
+      }
+      std::this_thread::sleep_for(nap);
+      if (nap < std::chrono::milliseconds(10)) nap *= 2;
+    }
+  }
+  const std::string where = out_path.empty() && err_path.empty()
+                                ? std::string()
+                                : "; logs: " + (out_path.empty() ? std::string("-") : out_path) + " " +
+                                      (err_path.empty() ? std::string("-") : err_path);
+  if (WIFEXITED(status)) {
+    const int code = WEXITSTATUS(status);
+    if (code == 0) return 0;
+    throw BashExitFailure(app, code, where);
+  }
+  if (WIFSIGNALED(status)) throw BashExitFailure(app, 128 + WTERMSIG(status), where);
+  throw BashExitFailure(app, -1, where);
+}
+
+}  // namespace detail
+}  // namespace parsl
