@@ -29,8 +29,9 @@ esac
 #   openmpi-bin libopenmpi-dev  MPI: the executor's transport, mpirun for the demo and tests
 #                               (mpich libmpich-dev instead with PARSL_MPI=mpich)
 #   libhwloc-dev pkg-config     pinning workers to cores (found through pkg-config)
+#   nlohmann-json3-dev          parsl-run reads JSON-lines task files
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
-                libbenchmark-dev libhwloc-dev "${PARSL_MPI_PACKAGES[@]}")
+                libbenchmark-dev libhwloc-dev nlohmann-json3-dev "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.

@@ -1,0 +1,281 @@
+// parsl-run: a resumable campaign of shell commands.
+//
+//   mpirun -np N parsl-run [--resume] [--retries=R] [--walltime=S] [--progress=auto|bar|lines|off]
+//                          [--parsl-*...] TASKFILE
+//
+// TASKFILE: one command per line (text), or one JSON object per line (.jsonl/.json):
+//   {"id": "fit-3", "command": "./fit 3 > fit3.out", "depends": ["prep"], "retries": 2,
+//    "walltime": 600, "inputs": ["data.h5"], "outputs": ["fit3.out"]}
+// The whole file is checked before anything runs. Each task's stdout and stderr go to
+// runinfo/NNN/task_logs/. At the end: a summary, runinfo/NNN/failed_tasks.txt, and exit
+// status 1 when any task failed (2 for a bad command line or task file).
+// --resume skips tasks that succeeded in earlier runs of the same file (recorded in
+// <run-dir>/parsl-run.<file>.done, one line per success, written as tasks finish).
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include <parsl/parsl.hpp>
+
+#include "campaign.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+inline const auto run_task = parsl::bash_app(
+    "parsl_run.task", [](const std::string& command, const std::vector<int>&) { return command; },
+    parsl::AppOptions{.executors = {"mpi"}});
+inline const auto already_done = parsl::app("parsl_run.already_done", [](int) { return 0; },
+                                            parsl::AppOptions{.executors = {"resumed"}});
+
+namespace {
+
+struct Options {
+  bool resume = false;
+  int retries = 0;
+  double walltime = 0;
+  std::string progress = "auto";
+  std::string file;
+};
+
+bool is_rank0() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+    if (const char* r = std::getenv(v)) return std::string_view(r) == "0";
+  return true;
+}
+
+[[noreturn]] void usage_error(const std::string& what) {
+  if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n(see the comment at the top of parsl_run.cpp)\n", what.c_str());
+  std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto eq = a.find('=');
+    const std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (a.rfind("--parsl-", 0) == 0) continue;
+    if (a == "--resume") {
+      o.resume = true;
+    } else if (name == "--retries") {
+      char* end = nullptr;
+      const long r = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || r < 0 || r > 1000) usage_error("bad value in " + a + ": expected 0 to 1000");
+      o.retries = static_cast<int>(r);
+    } else if (name == "--walltime") {
+      char* end = nullptr;
+      o.walltime = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(o.walltime > 0)) usage_error("bad value in " + a + ": expected seconds > 0");
+    } else if (name == "--progress") {
+      if (value != "auto" && value != "bar" && value != "lines" && value != "off")
+        usage_error("bad value in " + a + ": expected auto, bar, lines or off");
+      o.progress = value;
+    } else if (a.rfind("--", 0) == 0) {
+      usage_error("unknown option " + a);
+    } else if (o.file.empty()) {
+      o.file = a;
+    } else {
+      usage_error("more than one task file: " + o.file + " and " + a);
+    }
+  }
+  if (o.file.empty()) usage_error("no task file given");
+  return o;
+}
+
+std::string fmt_duration(double s) {
+  char buf[32];
+  if (s < 0 || s > 1e7) return "?";
+  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, static_cast<int>(s) % 3600 / 60);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse_args(argc, argv);
+  parsl::campaign::Campaign campaign;
+  {
+    std::ifstream in(opt.file);
+    if (!in) usage_error("cannot open the task file " + opt.file + ": " + std::strerror(errno));
+    try {
+      campaign = parsl::campaign::parse(in, opt.file, parsl::campaign::format_of(opt.file));
+    } catch (const parsl::Error& e) {
+      if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n", e.what());
+      return 2;
+    }
+  }
+  parsl::Config config;
+  try {
+    config = parsl::Config::from_args(argc, argv);
+  } catch (const parsl::Error& e) {
+    usage_error(e.what());
+  }
+  config.executors.push_back(std::make_shared<parsl::MpiExecutor>(parsl::MpiOptions{}));
+  config.executors.push_back(std::make_shared<parsl::InlineExecutor>("resumed"));
+  // Per-task retry budgets: each failure of a task with R retries costs 1/(R+0.5) against
+  // a budget of 1, so it runs at most R+1 times.
+  const std::size_t n = campaign.tasks.size();
+  std::vector<int> budget(n, opt.retries);
+  for (std::size_t i = 0; i < n; ++i)
+    if (campaign.tasks[i].retries) budget[i] = *campaign.tasks[i].retries;
+  std::vector<std::uint64_t> kernel_id(n, 0);
+  std::mutex ids_mutex;
+  std::unordered_map<std::uint64_t, std::size_t> index_of;
+  config.retries = 1;
+  config.retry_handler = [&](const std::exception_ptr&, const parsl::TaskInfo& t) -> double {
+    std::lock_guard lock(ids_mutex);
+    auto it = index_of.find(t.id);
+    const int r = it == index_of.end() ? opt.retries : budget[it->second];
+    return 1.0 / (r + 0.5);
+  };
+
+  const fs::path done_file = config.run_dir / ("parsl-run." + fs::path(opt.file).filename().string() + ".done");
+  std::unordered_set<std::string> done_before;
+  if (opt.resume) {
+    std::ifstream in(done_file);
+    std::string key;
+    while (std::getline(in, key)) done_before.insert(key);
+  }
+
+  bool any_failed = false;
+  int status = parsl::run(argc, argv, config, [&] {
+    auto& dfk = parsl::DataFlowKernel::current();
+    std::error_code ec;
+    fs::create_directories(done_file.parent_path(), ec);
+    std::FILE* done_out = std::fopen(done_file.c_str(), "a");
+    if (done_out == nullptr) throw parsl::Error("cannot write the resume record " + done_file.string());
+    std::mutex out_mutex;
+    std::atomic<std::size_t> succeeded{0}, failed{0}, skipped{0};
+    struct Failure {
+      std::size_t index;
+      int exit_code;
+      std::string reason;
+    };
+    std::vector<Failure> failures;
+    std::vector<parsl::AppFuture<int>> futures(n);
+    const auto start = Clock::now();
+
+    for (std::size_t i : campaign.order) {
+      const auto& t = campaign.tasks[i];
+      const std::string key = parsl::campaign::task_key(t);
+      if (done_before.count(key)) {
+        futures[i] = already_done(0);
+        skipped.fetch_add(1);
+        continue;
+      }
+      std::vector<parsl::AppFuture<int>> deps;
+      for (std::size_t d : campaign.depends[i]) deps.push_back(futures[d]);
+      parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}};
+      const double wt = t.walltime ? *t.walltime : opt.walltime;
+      if (wt > 0) call.walltime = std::chrono::duration<double>(wt);
+      {
+        // Register the id before the task can fail, so the retry handler finds its budget.
+        std::lock_guard lock(ids_mutex);
+        futures[i] = run_task.with(call)(t.command, deps);
+        index_of[futures[i].task_id()] = i;
+      }
+      futures[i].add_done_callback([&, i, key](const parsl::AppFuture<int>& f) {
+        std::lock_guard lock(out_mutex);
+        if (!f.exception()) {
+          succeeded.fetch_add(1);
+          std::fprintf(done_out, "%s\n", key.c_str());
+          std::fflush(done_out);
+          return;
+        }
+        failed.fetch_add(1);
+        int code = -1;
+        std::string reason;
+        try {
+          std::rethrow_exception(f.exception());
+        } catch (const parsl::BashExitFailure& e) {
+          code = e.exit_code();
+          reason = e.what();
+        } catch (const parsl::DependencyError& e) {
+          reason = std::string("never ran: ") + e.what();
+        } catch (const std::exception& e) {
+          reason = e.what();
+        }
+        failures.push_back({i, code, reason});
+      });
+    }
+
+    // Progress: a bar on a terminal, plain lines otherwise.
+    const bool tty = ::isatty(2) != 0;
+    const std::string mode = opt.progress == "auto" ? (tty ? "bar" : "lines") : opt.progress;
+    auto report = [&](bool last) {
+      const auto c = dfk.task_state_counts();
+      const std::size_t ok = succeeded.load(), bad = failed.load(), skip = skipped.load();
+      const std::size_t finished = ok + bad + skip;
+      const long running = static_cast<long>(c[parsl::TaskState::running]);
+      const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+      const double rate = secs > 0 ? static_cast<double>(ok + bad) / secs : 0;
+      const double left = rate > 0 ? static_cast<double>(n - finished) / rate : -1;
+      char line[256];
+      std::snprintf(line, sizeof line, "%zu/%zu done, %zu failed, %ld running, %.1f tasks/s, %s elapsed, %s left",
+                    ok + skip, n, bad, running, rate, fmt_duration(secs).c_str(),
+                    last ? "0s" : fmt_duration(left).c_str());
+      if (mode == "bar") {
+        const int width = 30, filled = static_cast<int>(width * static_cast<double>(finished) / static_cast<double>(n));
+        std::fprintf(stderr, "\r[%s%s] %s\033[K%s", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                     std::string(static_cast<std::size_t>(width - filled), '.').c_str(), line, last ? "\n" : "");
+      } else if (mode == "lines") {
+        std::fprintf(stderr, "parsl-run: %s\n", line);
+      }
+    };
+    std::atomic<bool> finished_all{false};
+    std::thread progress([&] {
+      auto next_line = Clock::now() + std::chrono::seconds(10);
+      while (!finished_all.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (finished_all.load()) break;
+        if (mode == "bar") report(false);
+        else if (mode == "lines" && Clock::now() >= next_line) {
+          report(false);
+          next_line = Clock::now() + std::chrono::seconds(10);
+        }
+      }
+    });
+    dfk.wait_for_current_tasks();
+    finished_all = true;
+    progress.join();
+    if (mode != "off") report(true);
+    std::fclose(done_out);
+
+    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    const fs::path failed_file = dfk.run_dir() / "failed_tasks.txt";
+    {
+      std::ofstream out(failed_file);
+      out << "# id\texit_code\tstdout\tstderr\treason\n";
+      std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.index < b.index; });
+      for (const auto& f : failures) {
+        const auto& t = campaign.tasks[f.index];
+        const std::string run_dir = fs::absolute(dfk.run_dir()).string();
+        const auto id = futures[f.index].task_id();
+        out << t.id << '\t' << f.exit_code << '\t'
+            << parsl::detail::log_path(parsl::Redirect::automatic(), run_dir, id, "parsl_run.task", "stdout") << '\t'
+            << parsl::detail::log_path(parsl::Redirect::automatic(), run_dir, id, "parsl_run.task", "stderr") << '\t'
+            << f.reason << '\n';
+      }
+    }
+    std::printf("parsl-run: %zu tasks: %zu succeeded, %zu failed, %zu skipped (done in an earlier run), in %s\n", n,
+                succeeded.load(), failed.load(), skipped.load(), fmt_duration(secs).c_str());
+    if (failed.load() > 0) {
+      std::printf("parsl-run: failed tasks and their logs: %s\n", failed_file.c_str());
+      any_failed = true;
+    }
+  });
+  // Only rank 0 knows; its status is the job's (mpirun reports the first non-zero one).
+  return status != 0 ? status : any_failed ? 1 : 0;
+}
