@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the demo workflow under mpirun (4 ranks, or
-# PARSL_DEMO_RANKS): Monte Carlo estimates of pi
-# in parallel tasks, then their mean in a task that depends on all of them.
-# Extra arguments go to the demo (e.g. --tasks=16 --points=5000000 --parsl-threads=2).
+# Installs what is missing, builds, and runs the demo campaign under mpirun: a parameter
+# sweep of 3,000 short commands feeding 30 reductions and a total (apps/examples/
+# 03_parameter_sweep), through parsl-run, with its progress bar and summary.
+# PARSL_DEMO_RANKS (default 4) sets the ranks; extra arguments go to parsl-run
+# (e.g. --resume, --progress=lines).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 parsl_install_packages
 parsl_build
-mkdir -p "$PARSL_BUILD_DIR/demo"
-cd "$PARSL_BUILD_DIR/demo"
-"$PARSL_MPIRUN" -np "${PARSL_DEMO_RANKS:-4}" "$PARSL_BUILD_DIR/apps/examples/01_monte_carlo_pi" "$@"
-latest=$(ls -1d runinfo/* | tail -n 1)
-echo "run directory: $PWD/$latest (log: $latest/parsl.log)"
+demo="$PARSL_BUILD_DIR/demo"
+rm -rf "$demo/sweep"
+"$PARSL_ROOT/apps/examples/03_parameter_sweep/make_sweep.sh" "$demo/sweep" "${PARSL_DEMO_POINTS:-3000}" 30
+cd "$demo"
+"$PARSL_MPIRUN" -np "${PARSL_DEMO_RANKS:-4}" "$PARSL_BUILD_DIR/bin/parsl-run" "$@" sweep/sweep.jsonl
+echo "result: $(cat sweep/result.txt)"
+latest=$(ls -1d runinfo/[0-9]* | tail -n 1)
+echo "run directory: $PWD/$latest (log: parsl.log, task logs: task_logs/)"

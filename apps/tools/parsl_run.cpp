@@ -92,6 +92,15 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
+// Under mpirun, rank 0's stderr is a pipe to the launcher even when a person watches: then
+// ask whether the launcher's own stderr (our parent's fd 2) is a terminal.
+bool stderr_is_terminal() {
+  if (::isatty(2)) return true;
+  std::error_code ec;
+  const auto target = fs::read_symlink("/proc/" + std::to_string(::getppid()) + "/fd/2", ec).string();
+  return !ec && (target.rfind("/dev/pts/", 0) == 0 || target.rfind("/dev/tty", 0) == 0);
+}
+
 std::string fmt_duration(double s) {
   char buf[32];
   if (s < 0 || s > 1e7) return "?";
@@ -212,13 +221,14 @@ int main(int argc, char** argv) {
     }
 
     // Progress: a bar on a terminal, plain lines otherwise.
-    const bool tty = ::isatty(2) != 0;
+    const bool tty = stderr_is_terminal();
     const std::string mode = opt.progress == "auto" ? (tty ? "bar" : "lines") : opt.progress;
     auto report = [&](bool last) {
       const auto c = dfk.task_state_counts();
       const std::size_t ok = succeeded.load(), bad = failed.load(), skip = skipped.load();
       const std::size_t finished = ok + bad + skip;
-      const long running = static_cast<long>(c[parsl::TaskState::running]);
+      // Handed to workers: at rank 0, a short task's start and finish arrive together.
+      const long running = static_cast<long>(c[parsl::TaskState::running] + c[parsl::TaskState::launched]);
       const double secs = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = secs > 0 ? static_cast<double>(ok + bad) / secs : 0;
       const double left = rate > 0 ? static_cast<double>(n - finished) / rate : -1;
