@@ -13,7 +13,7 @@ TASKS=${TASKS:-10000}
 REPS=${REPS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-yes true | head -n "$TASKS" > "$work/tasks.txt"
+awk -v n="$TASKS" 'BEGIN {for (i = 0; i < n; i++) print "true"}' > "$work/tasks.txt"
 cores=$(nproc)
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
