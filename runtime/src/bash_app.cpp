@@ -38,6 +38,7 @@ std::string exit_meaning(int code) {
 const bool registered = [] {
   register_exception<BashExitFailure>();
   register_exception<AppTimeout>();
+  register_exception<MissingOutputs>();
   return true;
 }();
 
@@ -182,7 +183,15 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
                                       (err_path.empty() ? std::string("-") : err_path);
   if (WIFEXITED(status)) {
     const int code = WEXITSTATUS(status);
-    if (code == 0) return 0;
+    if (code == 0) {
+      std::string missing;
+      for (const auto& f : io.outputs)
+        if (f.is_local() && !std::filesystem::exists(f.path())) missing += (missing.empty() ? "" : ", ") + f.path();
+      if (!missing.empty())
+        throw MissingOutputs("bash app " + app + " (task " + std::to_string(task.task_id) +
+                             ") exited 0 but did not produce: " + missing);
+      return 0;
+    }
     throw BashExitFailure(app, code, where);
   }
   if (WIFSIGNALED(status)) throw BashExitFailure(app, 128 + WTERMSIG(status), where);

@@ -288,6 +288,9 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   const AppOptions& o = t.app().options;
   t.walltime_ = options.walltime ? options.walltime : o.walltime;
   t.priority_ = options.priority ? *options.priority : o.priority;
+  t.outputs_ = options.outputs;
+  for (const auto& in : options.inputs)
+    if (in.data().parent()) t.input_tasks_.push_back(in.data().parent());
   counts_[static_cast<std::size_t>(TaskState::pending)].fetch_add(1, std::memory_order_relaxed);
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " submitted (app '" + t.app_name() + "')");
@@ -295,13 +298,18 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   // Count the inputs not yet done; the extra 1 keeps the count from reaching zero while we
   // are still registering.
   t.pending_dependencies_.store(1, std::memory_order_relaxed);
-  t.for_each_dependency([&](TaskRecord& dep) {
+  for_each_input(t, [&](TaskRecord& dep) {
     t.pending_dependencies_.fetch_add(1, std::memory_order_relaxed);
     dep.on_done([this, task] {
       if (task->pending_dependencies_.fetch_sub(1, std::memory_order_acq_rel) == 1) ready(task);
     });
   });
   if (t.pending_dependencies_.fetch_sub(1, std::memory_order_acq_rel) == 1) ready(std::move(task));
+}
+
+void DataFlowKernel::for_each_input(const TaskRecord& t, const std::function<void(TaskRecord&)>& fn) {
+  t.for_each_dependency(fn);
+  for (const auto& producer : t.input_tasks_) fn(*producer);
 }
 
 void DataFlowKernel::ready(std::shared_ptr<TaskRecord> task) { dispatch(std::move(task), false); }
@@ -332,7 +340,7 @@ void DataFlowKernel::dispatch(std::shared_ptr<TaskRecord> task, bool relaunch) {
 void DataFlowKernel::process_ready(std::shared_ptr<TaskRecord> task) {
   TaskRecord& t = *task;
   bool failed_input = false;
-  t.for_each_dependency([&](TaskRecord& dep) { failed_input = failed_input || dep.error() != nullptr; });
+  for_each_input(t, [&](TaskRecord& dep) { failed_input = failed_input || dep.error() != nullptr; });
   if (failed_input) {
     dependency_failed(task);
     return;
@@ -366,7 +374,7 @@ void DataFlowKernel::launch(std::shared_ptr<TaskRecord> task) {
 void DataFlowKernel::dependency_failed(const std::shared_ptr<TaskRecord>& task) {
   std::vector<std::uint64_t> failed;
   const TaskRecord* first = nullptr;
-  task->for_each_dependency([&](TaskRecord& d) {
+  for_each_input(*task, [&](TaskRecord& d) {
     if (d.error() == nullptr) return;
     if (std::find(failed.begin(), failed.end(), d.id()) == failed.end()) failed.push_back(d.id());
     if (first == nullptr) first = &d;
@@ -454,6 +462,7 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
   TaskRecord& t = *task;
   t.error_ = std::move(error);
   t.release_arguments();
+  t.input_tasks_.clear();
   set_state(t, final_state);
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " " + std::string(to_string(final_state)));

@@ -6,6 +6,7 @@
 #include "parsl/runtime/app_def.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/file.hpp"
 
 namespace parsl::detail {
 

@@ -11,6 +11,8 @@
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/data_future.hpp"
+#include "parsl/runtime/file.hpp"
 #include "parsl/runtime/run.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/task_state.hpp"

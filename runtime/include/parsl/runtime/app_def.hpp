@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "parsl/runtime/data_future.hpp"
+
 namespace parsl {
 
 /// How an app behaves; given once where the app is declared.
@@ -31,6 +33,11 @@ struct AppOptions {
 struct CallOptions {
   std::optional<std::chrono::duration<double>> walltime;
   std::optional<int> priority;
+  /// Files the task reads. Outputs of other apps (DataFuture) make this task wait for them;
+  /// a failed one fails this task with DependencyError, as a failed argument would.
+  std::vector<InputFile> inputs;
+  /// Files the task writes: each becomes a DataFuture, `future.outputs()[i]`.
+  std::vector<File> outputs;
 };
 
 /// What the registry knows of an app, whatever its C++ type. Immutable after declaration.

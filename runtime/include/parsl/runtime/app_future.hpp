@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "parsl/runtime/detail/task_record.hpp"
+#include "parsl/runtime/data_future.hpp"
 #include "parsl/runtime/task_state.hpp"
 #include "parsl/serial/codec.hpp"
 
@@ -133,6 +134,12 @@ class AppFuture {
       if (task_.use_count() == 1) return std::move(*task_->value);
       return *task_->value;
     }
+  }
+  /// One DataFuture per file in the call's `outputs`, in order.
+  std::vector<DataFuture> outputs() const {
+    std::vector<DataFuture> out;
+    for (const auto& f : checked().outputs()) out.emplace_back(task_, f);
+    return out;
   }
   /// Waits, then returns the task's error, or nullptr when it succeeded.
   std::exception_ptr exception() const {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "parsl/runtime/app.hpp"
+#include "parsl/runtime/file.hpp"
 
 namespace parsl {
 
@@ -61,6 +62,11 @@ struct BashCallOptions {
   Redirect err;
   std::optional<std::chrono::duration<double>> walltime;
   std::optional<int> priority;
+  /// As CallOptions::inputs: DataFutures here are dependencies.
+  std::vector<InputFile> inputs;
+  /// As CallOptions::outputs. After exit 0, a local output that does not exist fails the task
+  /// with MissingOutputs.
+  std::vector<File> outputs;
 };
 
 namespace detail {
@@ -69,9 +75,10 @@ namespace detail {
 struct BashIO {
   Redirect out, err;
   std::string run_dir;  ///< absolute, for automatic log names
+  std::vector<File> inputs, outputs;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(out, err, run_dir);
+    ar(out, err, run_dir, inputs, outputs);
   }
 };
 
@@ -151,8 +158,10 @@ class BashApp {
  private:
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
-    detail::BashIO io{o.out, o.err, detail::absolute_run_dir()};
-    return app_.with(CallOptions{o.walltime, o.priority})(std::move(io), std::forward<A>(args)...);
+    detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), {}, o.outputs};
+    for (const auto& in : o.inputs) io.inputs.push_back(in.data().file());
+    return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs})(std::move(io),
+                                                                              std::forward<A>(args)...);
   }
 
   App<Wrapper> app_;

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +88,8 @@ class DataFlowKernel {
   };
 
   void set_state(detail::TaskRecord& t, TaskState s) noexcept;
+  /// Argument futures and DataFuture inputs alike.
+  static void for_each_input(const detail::TaskRecord& t, const std::function<void(detail::TaskRecord&)>& fn);
   void ready(std::shared_ptr<detail::TaskRecord> task);
   void dispatch(std::shared_ptr<detail::TaskRecord> task, bool relaunch);
   void process_ready(std::shared_ptr<detail::TaskRecord> task);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parsl/runtime/file.hpp"
 #include "parsl/runtime/task_state.hpp"
 #include "parsl/serial/content_hash.hpp"
 
@@ -77,6 +78,8 @@ class TaskRecord {
   bool wait_until(std::chrono::steady_clock::time_point deadline) const noexcept;
   /// The task's error; valid (and immutable) once done().
   const std::exception_ptr& error() const noexcept { return error_; }
+  /// The files given as this call's outputs (set at submission, then immutable).
+  const std::vector<File>& outputs() const noexcept { return outputs_; }
 
   /// Runs `cb` once the task is final: now, on this thread, if it already is; otherwise on
   /// the thread that completes the task. `cb` must not throw.
@@ -125,6 +128,7 @@ class TaskRecord {
   std::exception_ptr error_;
   SpinLock callbacks_lock_;
   std::vector<Callback> callbacks_;
+  std::vector<File> outputs_;
 
   // Kernel-side bookkeeping, touched by one thread at a time as the task moves along.
   Executor* executor_ = nullptr;
@@ -134,6 +138,7 @@ class TaskRecord {
   int priority_ = 0;
   bool has_memo_key_ = false;
   serial::ContentHash memo_key_;
+  std::vector<std::shared_ptr<TaskRecord>> input_tasks_;  // producers of DataFuture inputs
 
  protected:
   DataFlowKernel& kernel() const noexcept { return *dfk_; }
