@@ -30,8 +30,10 @@ esac
 #                               (mpich libmpich-dev instead with PARSL_MPI=mpich)
 #   libhwloc-dev pkg-config     pinning workers to cores (found through pkg-config)
 #   nlohmann-json3-dev          parsl-run reads JSON-lines task files
+#   libcurl4-openssl-dev        staging remote inputs and outputs (http, https, ftp)
+#   python3-pyftpdlib           the FTP server the staging tests start on loopback
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
-                libbenchmark-dev libhwloc-dev nlohmann-json3-dev "${PARSL_MPI_PACKAGES[@]}")
+                libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.

@@ -39,6 +39,13 @@ class File {
   std::string url_, scheme_;
 };
 
+/// A remote input could not be fetched, or an output could not be uploaded. Names the URL
+/// and the reason (e.g. the server's status).
+class StagingError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// After a bash app exits 0, some of its outputs do not exist. Names them.
 class MissingOutputs : public Error {
  public:
