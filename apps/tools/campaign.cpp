@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "parsl/runtime/file.hpp"
 #include "parsl/serial/content_hash.hpp"
 
 namespace parsl::campaign {
@@ -125,10 +126,17 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
         p.add(line, "\"walltime\" must be a number of seconds > 0, got " + v.dump());
         ok = false;
       }
-    } else if (k == "inputs") {
-      t.inputs = string_list(v, "inputs", line, p, ok);
-    } else if (k == "outputs") {
-      t.outputs = string_list(v, "outputs", line, p, ok);
+    } else if (k == "inputs" || k == "outputs") {
+      auto files = string_list(v, k.c_str(), line, p, ok);
+      for (const auto& f : files) {
+        try {
+          (void)File(f);
+        } catch (const Error& e) {
+          p.add(line, "\"" + k + "\": " + e.what());
+          ok = false;
+        }
+      }
+      (k == "inputs" ? t.inputs : t.outputs) = std::move(files);
     } else {
       p.add(line, "unknown key \"" + k + "\" (known: id, command, depends, retries, walltime, inputs, outputs)");
       ok = false;

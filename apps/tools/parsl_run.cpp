@@ -6,7 +6,9 @@
 // TASKFILE: one command per line (text), or one JSON object per line (.jsonl/.json):
 //   {"id": "fit-3", "command": "./fit 3 > fit3.out", "depends": ["prep"], "retries": 2,
 //    "walltime": 600, "inputs": ["data.h5"], "outputs": ["fit3.out"]}
-// The whole file is checked before anything runs. Each task's stdout and stderr go to
+// The whole file is checked before anything runs. Remote inputs (http, https, ftp) are
+// fetched into the working directory first; after exit 0 every output must exist (else the
+// task fails with MissingOutputs) and remote outputs are uploaded. Each task's stdout and stderr go to
 // runinfo/NNN/task_logs/. At the end: a summary, runinfo/NNN/failed_tasks.txt, and exit
 // status 1 when any task failed (2 for a bad command line or task file).
 // --resume skips tasks that succeeded in earlier runs of the same file (recorded in
@@ -186,7 +188,9 @@ int main(int argc, char** argv) {
       }
       std::vector<parsl::AppFuture<int>> deps;
       for (std::size_t d : campaign.depends[i]) deps.push_back(futures[d]);
-      parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}};
+      parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}, {}, {}};
+      for (const auto& in : t.inputs) call.inputs.emplace_back(parsl::File(in));    // remote ones are fetched first
+      for (const auto& out : t.outputs) call.outputs.emplace_back(out);            // checked, remote ones uploaded
       const double wt = t.walltime ? *t.walltime : opt.walltime;
       if (wt > 0) call.walltime = std::chrono::duration<double>(wt);
       {

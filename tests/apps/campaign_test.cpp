@@ -70,6 +70,12 @@ not json
   EXPECT_LT(e.find("tasks:2:"), e.find("tasks:8:"));  // in line order
 }
 
+TEST(Campaign, FileUrlsAreCheckedToo) {
+  const std::string e = error_of(R"({"id": "a", "command": "x", "inputs": ["https://ok/x.csv", "gopher://old/x"]})",
+                                 Format::json_lines);
+  EXPECT_NE(e.find("tasks:1: \"inputs\": parsl::File 'gopher://old/x': unknown scheme"), std::string::npos) << e;
+}
+
 TEST(Campaign, CyclesAreNamed) {
   const std::string e = error_of(R"({"id": "x", "command": "a", "depends": ["z"]}
 {"id": "y", "command": "b", "depends": ["x"]}

@@ -10,6 +10,8 @@ file(WRITE ${WORK}/tasks.jsonl
 {\"id\": \"flaky\", \"command\": \"echo flaky >> ${log}; test $(grep -c flaky ${log}) -ge 2\", \"retries\": 1}
 {\"id\": \"bad\", \"command\": \"echo bad >> ${log}; test -e ${WORK}/fixed || exit 3\"}
 {\"id\": \"after-bad\", \"command\": \"echo after-bad >> ${log}\", \"depends\": [\"bad\", \"a\"]}
+{\"id\": \"makes\", \"command\": \"echo made > ${WORK}/made.txt\", \"outputs\": [\"${WORK}/made.txt\"]}
+{\"id\": \"forgets\", \"command\": \"true\", \"outputs\": [\"${WORK}/fixed\"]}
 ")
 function(run_campaign expect_rc out_var)
   execute_process(COMMAND ${MPIEXEC} ${MPIFLAGS} ${PARSL_RUN} ${ARGN} --progress=lines --parsl-run-dir=${WORK}/runinfo
@@ -30,13 +32,14 @@ function(count what expected)
 endfunction()
 
 run_campaign(1 out)
-if(NOT out MATCHES "5 tasks: 3 succeeded, 2 failed, 0 skipped")
+if(NOT out MATCHES "7 tasks: 4 succeeded, 3 failed, 0 skipped")
   message(FATAL_ERROR "wrong summary after the first run:\n${out}")
 endif()
 file(GLOB failed_files ${WORK}/runinfo/*/failed_tasks.txt)
 file(READ ${failed_files} failed)
-if(NOT failed MATCHES "bad\t3\t" OR NOT failed MATCHES "after-bad\t-1\t.*never ran")
-  message(FATAL_ERROR "failed_tasks.txt lacks bad (exit 3) or after-bad (never ran):\n${failed}")
+if(NOT failed MATCHES "bad\t3\t" OR NOT failed MATCHES "after-bad\t-1\t.*never ran"
+   OR NOT failed MATCHES "forgets\t-1\t.*did not produce: ${WORK}/fixed")
+  message(FATAL_ERROR "failed_tasks.txt lacks bad (exit 3), after-bad (never ran) or forgets (missing output):\n${failed}")
 endif()
 count(a 1)
 count(flaky 2)
@@ -45,7 +48,7 @@ count(after-bad 0)
 
 file(WRITE ${WORK}/fixed "")
 run_campaign(0 out --resume)
-if(NOT out MATCHES "5 tasks: 2 succeeded, 0 failed, 3 skipped")
+if(NOT out MATCHES "7 tasks: 3 succeeded, 0 failed, 4 skipped")
   message(FATAL_ERROR "wrong summary after --resume:\n${out}")
 endif()
 count(a 1)
