@@ -5,6 +5,7 @@
 
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
@@ -66,7 +67,10 @@ std::string WorkerCore::run_registered(const TaskMsg& task) {
   TaskContext context{task.id, task.attempt, {}};
   if (task.walltime > 0) context.walltime = task.walltime;
   detail::ScopedTaskContext scope(context);
-  return def->invoke_encoded(task.args);
+  for (const auto& f : task.inputs) stage_in(f);
+  std::string result = def->invoke_encoded(task.args);
+  for (const auto& f : task.outputs) stage_out(f);
+  return result;
 }
 
 }  // namespace parsl::mpi

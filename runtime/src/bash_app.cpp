@@ -18,7 +18,6 @@
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/serial/remote_error.hpp"
-#include "staging.hpp"
 
 extern char** environ;
 
@@ -122,7 +121,6 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
   const std::string err_path = log_path(io.err, io.run_dir, task.task_id, app, "stderr");
   Fd out(out_path.empty() ? -1 : open_redirect(app, "stdout", out_path, io.out.mode != Redirect::Mode::truncate));
   Fd err(err_path.empty() ? -1 : open_redirect(app, "stderr", err_path, io.err.mode != Redirect::Mode::truncate));
-  for (const auto& f : io.inputs) stage_in(f);  // remote inputs land in the working directory
   write_all(err.get() >= 0 ? err.get() : 2, "$ " + command + "\n");
 
   // The environment: ours, plus what the task should know about itself.
@@ -193,7 +191,6 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
       if (!missing.empty())
         throw MissingOutputs("bash app " + app + " (task " + std::to_string(task.task_id) +
                              ") exited 0 but did not produce: " + missing);
-      for (const auto& f : io.outputs) stage_out(f);  // remote outputs: upload what was written
       return 0;
     }
     throw BashExitFailure(app, code, where);

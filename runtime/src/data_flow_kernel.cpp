@@ -289,8 +289,10 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   t.walltime_ = options.walltime ? options.walltime : o.walltime;
   t.priority_ = options.priority ? *options.priority : o.priority;
   t.outputs_ = options.outputs;
-  for (const auto& in : options.inputs)
+  for (const auto& in : options.inputs) {
+    t.input_files_.push_back(in.data().file());
     if (in.data().parent()) t.input_tasks_.push_back(in.data().parent());
+  }
   counts_[static_cast<std::size_t>(TaskState::pending)].fetch_add(1, std::memory_order_relaxed);
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " submitted (app '" + t.app_name() + "')");

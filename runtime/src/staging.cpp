@@ -1,4 +1,4 @@
-#include "staging.hpp"
+#include "parsl/runtime/staging.hpp"
 
 #include <curl/curl.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 
-namespace parsl::detail {
+namespace parsl {
 
 namespace {
 
@@ -87,4 +87,4 @@ void stage_out(const File& file) {
   perform(curl.get(), "upload " + source + " to", file.url());
 }
 
-}  // namespace parsl::detail
+}  // namespace parsl

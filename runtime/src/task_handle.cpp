@@ -1,5 +1,6 @@
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 
 namespace parsl {
@@ -12,11 +13,24 @@ void TaskHandle::run() const {
   DataFlowKernel& dfk = *task_->dfk_;
   dfk.try_started(task_, attempt_);
   detail::TryResult r;
+  try {
+    for (const auto& f : task_->input_files()) stage_in(f);  // remote inputs first
+  } catch (...) {
+    if (task_->claim(attempt_)) dfk.try_failed(task_, std::current_exception());
+    return;
+  }
   {
     TaskContext context{task_->id(), attempt_, {}};
     if (task_->walltime_) context.walltime = task_->walltime_->count();
     detail::ScopedTaskContext scope(context);
     r = task_->run_local(attempt_);
+  }
+  if (r.outcome == detail::TryOutcome::succeeded) {
+    try {
+      for (const auto& f : task_->outputs()) stage_out(f);  // the try already holds its claim
+    } catch (...) {
+      r = {detail::TryOutcome::failed, std::current_exception()};
+    }
   }
   switch (r.outcome) {
     case detail::TryOutcome::succeeded:

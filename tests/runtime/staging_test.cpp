@@ -73,6 +73,15 @@ class Server {
   int port_;
 };
 
+// A function app (not bash): its executor stages for it.
+const auto count_lines = parsl::app("staging_test.count_lines", [](const std::string& in, const std::string& out) {
+  std::ifstream f(in);
+  int n = 0;
+  for (std::string line; std::getline(f, line);) ++n;
+  std::ofstream(out) << n << "\n";
+  return n;
+});
+
 const auto shell = parsl::bash_app("staging_test.shell", [](const std::string& cmd) { return cmd; });
 
 std::string slurp(const std::filesystem::path& p) {
@@ -87,6 +96,7 @@ class Staging : public ::testing::Test {
     std::filesystem::create_directories(served_);
     std::ofstream(served_ / "stage_http.csv") << "1,2,3\n";
     std::ofstream(served_ / "stage_http2.csv") << "4,5,6\n";
+    std::ofstream(served_ / "stage_fn.csv") << "a\nb\nc\n";
     std::ofstream(served_ / "stage_ftp_in.txt") << "from ftp\n";
     const int hp = free_port();
     http_ = std::make_unique<Server>(std::vector<std::string>{"/usr/bin/python3", "-m", "http.server", std::to_string(hp),
@@ -101,7 +111,8 @@ class Staging : public ::testing::Test {
   }
   void TearDown() override {
     // ctest runs these cases as separate processes in parallel: each case stages its own names.
-    for (const char* f : {"stage_http.csv", "stage_http2.csv", "stage_ftp_in.txt", "stage_missing.csv", "stage_result.txt"})
+    for (const char* f : {"stage_http.csv", "stage_http2.csv", "stage_ftp_in.txt", "stage_missing.csv", "stage_result.txt",
+                          "stage_fn.csv", "stage_fn_out.txt"})
       std::filesystem::remove(f);
   }
   std::string http(const std::string& name) const { return "http://127.0.0.1:" + std::to_string(http_->port()) + "/" + name; }
@@ -142,6 +153,14 @@ TEST_F(Staging, FtpInputAndOutputRoundTrip) {
   EXPECT_EQ(f.get(), 0);
   EXPECT_EQ(slurp(served_ / "results" / "stage_result.txt"), "FROM FTP\n");
   EXPECT_EQ(f.outputs()[0].get().url(), ftp("results/stage_result.txt"));
+}
+
+TEST_F(Staging, FunctionAppsAreStagedByTheirExecutor) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  auto f = count_lines.with({.inputs = {http("stage_fn.csv")}, .outputs = {ftp("fn/stage_fn_out.txt")}})(
+      "stage_fn.csv", "stage_fn_out.txt");
+  EXPECT_EQ(f.get(), 3);
+  EXPECT_EQ(slurp(served_ / "fn" / "stage_fn_out.txt"), "3\n");
 }
 
 }  // namespace

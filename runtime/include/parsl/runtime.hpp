@@ -14,6 +14,7 @@
 #include "parsl/runtime/data_future.hpp"
 #include "parsl/runtime/file.hpp"
 #include "parsl/runtime/run.hpp"
+#include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/task_state.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parsl/runtime/file.hpp"
 #include "parsl/serial/error.hpp"
 
 namespace parsl::mpi {
@@ -31,9 +32,10 @@ struct TaskMsg {
   std::string app;            ///< registered app name
   std::string args;           ///< encoded resolved arguments
   double walltime = 0;        ///< seconds per try, 0 for none
+  std::vector<File> inputs, outputs;  ///< the worker stages remote ones
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, priority, app, args, walltime);
+    ar(id, attempt, priority, app, args, walltime, inputs, outputs);
   }
 };
 

@@ -75,10 +75,10 @@ namespace detail {
 struct BashIO {
   Redirect out, err;
   std::string run_dir;  ///< absolute, for automatic log names
-  std::vector<File> inputs, outputs;
+  std::vector<File> outputs;  ///< checked after exit 0 (staging is the executor's job)
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(out, err, run_dir, inputs, outputs);
+    ar(out, err, run_dir, outputs);
   }
 };
 
@@ -158,8 +158,7 @@ class BashApp {
  private:
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
-    detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), {}, o.outputs};
-    for (const auto& in : o.inputs) io.inputs.push_back(in.data().file());
+    detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs};
     return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs})(std::move(io),
                                                                               std::forward<A>(args)...);
   }

@@ -30,6 +30,10 @@ class TaskHandle {
   int priority() const noexcept;
   /// Walltime of each try in seconds, or 0 for none (remote workers enforce it for bash apps).
   double walltime() const noexcept;
+  /// The call's input and output files. Executors that run tasks elsewhere must stage them
+  /// there (parsl/runtime/staging.hpp); run() stages them itself.
+  const std::vector<File>& input_files() const noexcept { return task_->input_files(); }
+  const std::vector<File>& outputs() const noexcept { return task_->outputs(); }
 
   /// Runs the app on the calling thread and reports the outcome. Does not throw.
   void run() const;

@@ -80,6 +80,8 @@ class TaskRecord {
   const std::exception_ptr& error() const noexcept { return error_; }
   /// The files given as this call's outputs (set at submission, then immutable).
   const std::vector<File>& outputs() const noexcept { return outputs_; }
+  /// The files given as this call's inputs.
+  const std::vector<File>& input_files() const noexcept { return input_files_; }
 
   /// Runs `cb` once the task is final: now, on this thread, if it already is; otherwise on
   /// the thread that completes the task. `cb` must not throw.
@@ -129,6 +131,7 @@ class TaskRecord {
   SpinLock callbacks_lock_;
   std::vector<Callback> callbacks_;
   std::vector<File> outputs_;
+  std::vector<File> input_files_;
 
   // Kernel-side bookkeeping, touched by one thread at a time as the task moves along.
   Executor* executor_ = nullptr;
