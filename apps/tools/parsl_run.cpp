@@ -49,11 +49,7 @@ struct Options {
   std::string file;
 };
 
-bool is_rank0() {
-  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
-    if (const char* r = std::getenv(v)) return std::string_view(r) == "0";
-  return true;
-}
+bool is_rank0() { return parsl::launcher_rank() <= 0; }
 
 [[noreturn]] void usage_error(const std::string& what) {
   if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n(see the comment at the top of parsl_run.cpp)\n", what.c_str());

@@ -140,20 +140,9 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
       dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(size - 1) +
                             " other ranks stay idle");
     workflow_thread = std::thread([&] {
-      try {
-        workflow();
-      } catch (...) {
-        const std::string what = describe(std::current_exception());
-        std::fprintf(stderr, "parsl: the workflow failed: %s\n", what.c_str());
-        dfk->logger().error("the workflow failed: " + what);
-        failed = true;
-      }
-      try {
-        dfk->cleanup();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "parsl: shutdown failed: %s\n", e.what());
-        failed = true;
-      }
+      // Record a failure before cleanup(): cleanup stops the tree, with an error or not.
+      if (!detail::call_workflow(*dfk, workflow)) failed = true;
+      if (!detail::shutdown_kernel(*dfk)) failed = true;
       if (exec) exec->wake();
     });
   }
@@ -169,6 +158,12 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
 
 
 }  // namespace
+
+int launcher_rank() noexcept {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"})
+    if (const char* r = std::getenv(name)) return std::atoi(r);
+  return -1;
+}
 
 int run(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
   return run_on(comm, std::move(config), workflow);
@@ -200,9 +195,7 @@ int run(int argc, char** argv, const std::function<void()>& workflow) {
   } catch (const std::exception& e) {
     // Every rank sees the same command line; report once, before MPI is even started.
     if (!Config::help_requested(argc, argv)) {
-      const char* r = std::getenv("OMPI_COMM_WORLD_RANK");
-      if (r == nullptr) r = std::getenv("PMI_RANK");
-      if (r == nullptr || std::string_view(r) == "0") std::fprintf(stderr, "parsl: %s\n", e.what());
+      if (launcher_rank() <= 0) std::fprintf(stderr, "parsl: %s\n", e.what());
       return 2;
     }
   }

@@ -20,22 +20,30 @@ int run_local(int argc, char** argv, Config config, const std::function<void()>&
     std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", e.what());
     return 1;
   }
-  int status = 0;
+  const bool ok = detail::call_workflow(*dfk, workflow);
+  return detail::shutdown_kernel(*dfk) && ok ? 0 : 1;
+}
+
+bool detail::call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow) {
   try {
     workflow();
+    return true;
   } catch (...) {
     const std::string what = describe(std::current_exception());
     std::fprintf(stderr, "parsl: the workflow failed: %s\n", what.c_str());
-    dfk->logger().error("the workflow failed: " + what);
-    status = 1;
+    dfk.logger().error("the workflow failed: " + what);
+    return false;
   }
+}
+
+bool detail::shutdown_kernel(DataFlowKernel& dfk) {
   try {
-    dfk->cleanup();
+    dfk.cleanup();
+    return true;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "parsl: shutdown failed: %s\n", e.what());
-    status = 1;
+    return false;
   }
-  return status;
 }
 
 int run_local(int argc, char** argv, const std::function<void()>& workflow) {

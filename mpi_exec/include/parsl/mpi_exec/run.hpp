@@ -25,6 +25,10 @@ int run(int argc, char** argv, Config config, const std::function<void()>& workf
 /// As above, with the configuration read from the command line (Config::from_args).
 int run(int argc, char** argv, const std::function<void()>& workflow);
 
+/// This process's rank as the launcher (mpirun, mpiexec, srun) set it in the environment,
+/// readable before MPI starts (to print a command-line error once); -1 when not launched so.
+int launcher_rank() noexcept;
+
 /// Embedding: collective over `comm`, a communicator of an MPI program that has already
 /// initialized MPI (this call neither initializes nor finalizes it). Rank 0 of `comm` runs
 /// `workflow` (on a second thread: initialize MPI with MPI_THREAD_MULTIPLE if the workflow

@@ -27,4 +27,14 @@ int run_local(int argc, char** argv, Config config, const std::function<void()>&
 /// option is reported on stderr and gives exit status 2.
 int run_local(int argc, char** argv, const std::function<void()>& workflow);
 
+class DataFlowKernel;
+namespace detail {
+/// Runs `workflow`; when it throws, prints the error once to stderr, logs it and returns
+/// false. Shared by run_local and the MPI run, which must record a failure *before* calling
+/// shutdown_kernel (the MPI tree learns at shutdown whether to stop with an error).
+bool call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow);
+/// dfk.cleanup(); on failure prints the reason and returns false.
+bool shutdown_kernel(DataFlowKernel& dfk);
+}  // namespace detail
+
 }  // namespace parsl
