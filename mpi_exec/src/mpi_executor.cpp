@@ -60,7 +60,7 @@ void MpiExecutor::start() {
 
 void MpiExecutor::submit(TaskHandle task) {
   mpi::TaskMsg msg{task.id(), task.attempt(), task.priority(), task.app_name(), task.encode_arguments(),
-                   task.walltime(), task.input_files(), task.outputs()};
+                   task.walltime(), task.input_files(), task.outputs(), task.isolated()};
   {
     std::lock_guard lock(mutex_);
     if (stop_)

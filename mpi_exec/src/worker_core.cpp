@@ -5,6 +5,7 @@
 
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/isolation.hpp"
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/serial/codec.hpp"
@@ -68,7 +69,7 @@ std::string WorkerCore::run_registered(const TaskMsg& task) {
   if (task.walltime > 0) context.walltime = task.walltime;
   detail::ScopedTaskContext scope(context);
   for (const auto& f : task.inputs) stage_in(f);
-  std::string result = def->invoke_encoded(task.args);
+  std::string result = task.isolate ? run_isolated(*def, task.args) : def->invoke_encoded(task.args);
   for (const auto& f : task.outputs) stage_out(f);
   return result;
 }

@@ -1,11 +1,17 @@
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/isolation.hpp"
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 
 namespace parsl {
 
 int TaskHandle::priority() const noexcept { return task_->priority_; }
+
+bool TaskHandle::isolated() const noexcept {
+  const AppDef& app = task_->app();
+  return app.kind == AppDef::Kind::function && (app.options.isolate || task_->dfk_->config().isolate_tasks);
+}
 
 double TaskHandle::walltime() const noexcept { return task_->walltime_ ? task_->walltime_->count() : 0.0; }
 
@@ -23,7 +29,23 @@ void TaskHandle::run() const {
     TaskContext context{task_->id(), attempt_, {}};
     if (task_->walltime_) context.walltime = task_->walltime_->count();
     detail::ScopedTaskContext scope(context);
-    r = task_->run_local(attempt_);
+    if (!isolated()) {
+      r = task_->run_local(attempt_);
+    } else {
+      bool claimed = false;
+      try {
+        const std::string result = run_isolated(task_->app(), task_->encode_arguments());
+        if ((claimed = task_->claim(attempt_))) {
+          task_->set_result_from_bytes(result);
+          r = {detail::TryOutcome::succeeded, nullptr};
+        } else {
+          r = {detail::TryOutcome::discarded, nullptr};
+        }
+      } catch (...) {
+        r = (claimed || task_->claim(attempt_)) ? detail::TryResult{detail::TryOutcome::failed, std::current_exception()}
+                                                : detail::TryResult{detail::TryOutcome::discarded, nullptr};
+      }
+    }
   }
   if (r.outcome == detail::TryOutcome::succeeded) {
     try {

@@ -58,6 +58,9 @@ const auto bash_env = parsl::bash_app("mpi_test.bash_env", [](std::string file) 
 });
 const auto bash_sleep = parsl::bash_app("mpi_test.bash_sleep", [](int s) { return "sleep " + std::to_string(s); });
 
+const auto crash_isolated = parsl::app("mpi_test.crash_isolated", [](int) -> int { std::abort(); },
+                                       parsl::AppOptions{.isolate = true});
+
 int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_config()) {
   return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
 }
@@ -156,6 +159,21 @@ TEST(MpiExecutor, BashAppsRunOnWorkers) {
     const auto start = std::chrono::steady_clock::now();
     EXPECT_THROW(bash_sleep.with({.walltime = std::chrono::duration<double>(0.3)})(30).get(), parsl::AppTimeout);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  });
+  EXPECT_EQ(status, 0);
+}
+
+TEST(MpiExecutor, IsolatedCrashFailsOnlyThatTaskAndTheWorkerGoesOn) {
+  const int status = run([] {
+    try {
+      crash_isolated(1).get();
+      FAIL();
+    } catch (const parsl::WorkerLost& e) {  // its own type, across MPI
+      EXPECT_NE(std::string(e.what()).find("SIGABRT"), std::string::npos) << e.what();
+    }
+    std::vector<parsl::AppFuture<std::int64_t>> after;
+    for (int i = 0; i < 20; ++i) after.push_back(square(i));
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(after[static_cast<std::size_t>(i)].get(), i * i);
   });
   EXPECT_EQ(status, 0);
 }

@@ -13,6 +13,7 @@
 #include "parsl/runtime/executor.hpp"
 #include "parsl/runtime/data_future.hpp"
 #include "parsl/runtime/file.hpp"
+#include "parsl/runtime/isolation.hpp"
 #include "parsl/runtime/run.hpp"
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"

@@ -33,9 +33,10 @@ struct TaskMsg {
   std::string args;           ///< encoded resolved arguments
   double walltime = 0;        ///< seconds per try, 0 for none
   std::vector<File> inputs, outputs;  ///< the worker stages remote ones
+  bool isolate = false;               ///< run in a forked child on the worker
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, priority, app, args, walltime, inputs, outputs);
+    ar(id, attempt, priority, app, args, walltime, inputs, outputs, isolate);
   }
 };
 

@@ -27,6 +27,10 @@ struct AppOptions {
   std::optional<std::chrono::duration<double>> walltime;
   /// Default priority: lower runs first where executors queue tasks.
   int priority = 0;
+  /// Run each try in a forked child process, so a crash (segfault, abort, exit, OOM kill)
+  /// fails only this task, with WorkerLost naming the signal or status. Needs serializable
+  /// argument and result types. Config::isolate_tasks turns it on for every function app.
+  bool isolate = false;
 };
 
 /// Per-call overrides, given with `app.with({...})(args...)`.

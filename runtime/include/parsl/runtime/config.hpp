@@ -51,6 +51,8 @@ struct Config {
   /// Master switch for memoization of apps declared with `cache = true`.
   bool app_cache = true;
   LogLevel log_level = LogLevel::info;
+  /// Run every function app's tries in forked child processes (AppOptions::isolate).
+  bool isolate_tasks = false;
   /// Threads of the kernel-side executor that runs join app bodies.
   int internal_threads = 2;
   /// `--parsl-mpi-NAME=VALUE` options, kept by name for the MPI layer, which checks them.

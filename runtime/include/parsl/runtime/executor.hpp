@@ -30,6 +30,8 @@ class TaskHandle {
   int priority() const noexcept;
   /// Walltime of each try in seconds, or 0 for none (remote workers enforce it for bash apps).
   double walltime() const noexcept;
+  /// True when the try must run in a forked child (AppOptions::isolate, Config::isolate_tasks).
+  bool isolated() const noexcept;
   /// The call's input and output files. Executors that run tasks elsewhere must stage them
   /// there (parsl/runtime/staging.hpp); run() stages them itself.
   const std::vector<File>& input_files() const noexcept { return task_->input_files(); }

@@ -1,0 +1,98 @@
+#include "parsl/runtime/isolation.hpp"
+
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "parsl/runtime/exception_registry.hpp"
+#include "parsl/runtime/task_context.hpp"
+#include "parsl/serial/codec.hpp"
+#include "parsl/serial/remote_error.hpp"
+
+namespace parsl {
+
+namespace {
+
+bool write_all(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// The child's report: one byte (0 = value, 1 = error) and the encoded payload.
+[[noreturn]] void child(const AppDef& app, std::string_view args, int fd) {
+  char kind = 0;
+  std::string payload;
+  try {
+    payload = app.invoke_encoded(args);
+  } catch (...) {
+    kind = 1;
+    payload = serial::encode(serial::RemoteError::from_exception(std::current_exception()));
+  }
+  const bool ok = write_all(fd, &kind, 1) && write_all(fd, payload.data(), payload.size());
+  ::_exit(ok ? 0 : 120);  // no destructors, no atexit handlers of the parent's program
+}
+
+const bool registered = [] {
+  register_exception<WorkerLost>();
+  return true;
+}();
+
+}  // namespace
+
+std::string run_isolated(const AppDef& app, std::string_view args) {
+  if (!app.invoke_encoded)
+    throw Error("app '" + app.name + "' cannot run isolated: its argument or result types are not serializable");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(std::string("cannot isolate a task: pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw Error(std::string("cannot isolate a task: fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    child(app, args, fds[1]);
+  }
+  ::close(fds[1]);
+  std::string report;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n > 0) {
+      report.append(buf, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string who = "task " + std::to_string(current_task().task_id) + " (app '" + app.name + "')";
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = sigabbrev_np(sig);
+    throw WorkerLost(who + " was killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "") +
+                     " in its isolated process" + (sig == SIGKILL ? " (out of memory, or killed from outside)" : ""));
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code != 0 || report.empty())
+    throw WorkerLost(who + " exited with status " + std::to_string(code) + " before returning a result");
+  if (report[0] == 1) std::rethrow_exception(rethrow_remote(serial::decode<serial::RemoteError>(std::string_view(report).substr(1))));
+  return report.substr(1);
+}
+
+}  // namespace parsl

@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+#include "test_support.hpp"
+
+namespace {
+
+const parsl::AppOptions isolated{.isolate = true};
+
+const auto segfault = parsl::app("isolation_test.segfault", [](int x) {
+  volatile int* p = nullptr;
+  if (x >= 0) *p = x;  // a real invalid write
+  return x;
+}, isolated);
+const auto aborts = parsl::app("isolation_test.aborts", [](int) -> int { std::abort(); }, isolated);
+const auto exits = parsl::app("isolation_test.exits", [](int code) -> int { std::exit(code); }, isolated);
+// The kernel's OOM killer sends SIGKILL; this is what the parent then sees.
+const auto oom_killed = parsl::app("isolation_test.oom_killed", [](int) -> int {
+  ::raise(SIGKILL);
+  return 0;
+}, isolated);
+const auto fine = parsl::app("isolation_test.fine", [](std::string s) { return s + "!"; }, isolated);
+const auto throws = parsl::app("isolation_test.throws", [](int) -> int { throw std::invalid_argument("bad seed"); }, isolated);
+const auto pid_of = parsl::app("isolation_test.pid_of", [](int) { return static_cast<int>(::getpid()); }, isolated);
+const auto plain_pid = parsl::app("isolation_test.plain_pid", [](int) { return static_cast<int>(::getpid()); });
+const auto crash_logged = parsl::app("isolation_test.crash_logged", [](std::string file) -> int {
+  std::ofstream(file, std::ios::app) << "try\n";
+  std::abort();
+}, isolated);
+
+std::string message_of(const parsl::AppFuture<int>& f) {
+  try {
+    f.get();
+  } catch (const parsl::WorkerLost& e) {
+    return e.what();
+  }
+  return "no WorkerLost";
+}
+
+TEST(Isolation, CrashesFailOnlyTheirTaskAndNameTheCause) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_NE(message_of(segfault(1)).find("killed by signal 11 (SIGSEGV)"), std::string::npos);
+  EXPECT_NE(message_of(aborts(1)).find("killed by signal 6 (SIGABRT)"), std::string::npos);
+  EXPECT_NE(message_of(exits(3)).find("exited with status 3 before returning a result"), std::string::npos);
+  const std::string oom = message_of(oom_killed(1));
+  EXPECT_NE(oom.find("signal 9 (SIGKILL)"), std::string::npos) << oom;
+  EXPECT_NE(oom.find("out of memory"), std::string::npos) << oom;
+  // The kernel and this process go on; results and the app's own errors come back.
+  EXPECT_EQ(fine("ok").get(), "ok!");
+  EXPECT_THROW(throws(1).get(), std::invalid_argument);
+  EXPECT_NE(pid_of(1).get(), static_cast<int>(::getpid()));
+}
+
+TEST(Isolation, RetriesApply) {
+  parsl::Config c = parsl::test::thread_config();
+  c.retries = 2;
+  parsl::DataFlowKernel dfk(c);
+  const auto file = (parsl::test::scratch_dir() / "isolated_tries.txt").string();
+  EXPECT_THROW(crash_logged(file).get(), parsl::WorkerLost);
+  std::ifstream in(file);
+  int tries = 0;
+  for (std::string line; std::getline(in, line);) ++tries;
+  EXPECT_EQ(tries, 3);
+}
+
+TEST(Isolation, ConfigTurnsItOnForEveryApp) {
+  parsl::Config c = parsl::test::thread_config();
+  c.isolate_tasks = true;
+  parsl::DataFlowKernel dfk(c);
+  EXPECT_NE(plain_pid(1).get(), static_cast<int>(::getpid()));
+}
+
+}  // namespace
