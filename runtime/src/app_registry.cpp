@@ -25,6 +25,13 @@ bool AppRegistry::add(std::shared_ptr<const AppDef> def) {
                              : std::string("its argument or result types cannot be serialized")));
     return false;
   }
+  for (std::size_t pos : def->options.ignore_for_cache)
+    if (pos >= def->arity) {
+      problems_.push_back("app '" + def->name + "' leaves argument " + std::to_string(pos) +
+                          " out of its memo key, but it has only " + std::to_string(def->arity) +
+                          " parameters (positions count from 0)");
+      return false;
+    }
   auto [it, inserted] = apps_.emplace(def->name, def);
   if (!inserted) {
     problems_.push_back("app name '" + def->name +

@@ -481,7 +481,9 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
 
 bool DataFlowKernel::memo_lookup(TaskRecord& t) {
   serial::ContentHasher h;
-  h.add_field(t.app().name).add_field(t.app().options.version).add_field(t.encode_arguments());
+  const auto& ignore = t.app().options.ignore_for_cache;
+  h.add_field(t.app().name).add_field(t.app().options.version);
+  h.add_field(ignore.empty() ? t.encode_arguments() : t.encode_arguments_except(ignore));
   t.memo_key_ = h.digest();
   t.has_memo_key_ = true;
   std::string bytes;

@@ -87,6 +87,39 @@ TEST(Memoization, FailedTasksAreNotMemoized) {
   EXPECT_EQ(runs.load(), 2);
 }
 
+TEST(Memoization, IgnoredArgumentsAreLeftOutOfTheKey) {
+  std::atomic<int> runs{0};
+  const auto fit = parsl::app(
+      "memo_test.fit",
+      [&runs](int model, std::string /*log_dir: does not change the result*/) {
+        runs.fetch_add(1);
+        return model * 10;
+      },
+      parsl::AppOptions{.cache = true, .ignore_for_cache = {1}});
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_EQ(fit(3, "logs/a").get(), 30);
+  auto again = fit(3, "logs/b");  // only the ignored argument differs
+  EXPECT_EQ(again.get(), 30);
+  EXPECT_EQ(again.state(), parsl::TaskState::memo_done);
+  EXPECT_EQ(fit(4, "logs/a").get(), 40);
+  EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(Memoization, IgnoringAPositionThatDoesNotExistIsRejected) {
+  {
+    const auto bad = parsl::app("memo_test.bad_ignore", [](int x) { return x; },
+                                parsl::AppOptions{.cache = true, .ignore_for_cache = {3}});
+    try {
+      parsl::AppRegistry::instance().check();
+      FAIL();
+    } catch (const parsl::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("leaves argument 3 out of its memo key, but it has only 1"),
+                std::string::npos) << e.what();
+    }
+  }
+  parsl::AppRegistry::instance().clear_problems();
+}
+
 TEST(Memoization, KeyIsAStorableContentHash) {
   // The memo key covers name, version and argument bytes; it is a 128-bit value that a
   // checkpoint can store. Two kernels in sequence start with empty tables (no checkpoint yet).

@@ -2,6 +2,7 @@
 /// @file
 /// Declaring apps: `parsl::app(name, fn)` and `parsl::join_app(name, fn)`.
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -116,6 +117,19 @@ class ArgumentHolder : public ValueTask<T> {
   std::string encode_arguments() const override {
     if constexpr (serial::is_serializable_v<Params>) {
       return serial::encode(*params_);
+    } else {
+      this->throw_not_serializable("arguments");
+    }
+  }
+  std::string encode_arguments_except(const std::vector<std::size_t>& skip) const override {
+    if constexpr (serial::is_serializable_v<Params>) {
+      std::string out;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((std::find(skip.begin(), skip.end(), I) == skip.end() ? serial::encode_into(out, std::get<I>(*params_))
+                                                                : void()),
+         ...);
+      }(std::make_index_sequence<std::tuple_size_v<Params>>{});
+      return out;
     } else {
       this->throw_not_serializable("arguments");
     }
@@ -315,6 +329,7 @@ class BasicApp {
     def->name = std::move(name);
     def->options = std::move(options);
     def->kind = K;
+    def->arity = Sig::arity;
     if constexpr (K == AppDef::Kind::function) {
       constexpr bool ser = serial::is_serializable_v<Params> &&
                            (std::is_void_v<result_type> || serial::is_serializable_v<result_type>);

@@ -21,6 +21,10 @@ struct AppOptions {
   bool cache = false;
   /// Part of the memo key: change it when the app's code changes meaning.
   std::string version;
+  /// Argument positions (0-based) left out of the memo key, e.g. a log level or an output
+  /// directory that does not change the result (Parsl's ignore_for_cache; C++ parameters
+  /// have no names, so positions).
+  std::vector<std::size_t> ignore_for_cache;
   /// Executor labels this app may run on; empty means any of the kernel's executors.
   std::vector<std::string> executors;
   /// Default walltime of each try (function apps: the future fails with AppTimeout).
@@ -53,6 +57,8 @@ struct AppDef {
   Kind kind = Kind::function;
   /// True when arguments and result can be serialized (remote executors, memoization).
   bool serializable = false;
+  /// Number of parameters.
+  std::size_t arity = 0;
   /// Runs the app from encoded arguments and returns the encoded result; throws what the
   /// app throws. Empty for apps that are not serializable. Used by remote workers.
   std::function<std::string(std::string_view)> invoke_encoded;

@@ -100,6 +100,8 @@ class TaskRecord {
   /// Encodes the resolved arguments (memo key, remote executors). Throws ConfigError
   /// for apps whose argument types cannot be serialized.
   virtual std::string encode_arguments() const = 0;
+  /// Encodes the resolved arguments except those at positions in `skip` (memo keys).
+  virtual std::string encode_arguments_except(const std::vector<std::size_t>& skip) const = 0;
   /// Encodes the value of a successful task (memo table, checkpoints).
   virtual std::string encode_result() const = 0;
   /// Sets the value from bytes made by `encode_result` (memo hit, remote executor).
