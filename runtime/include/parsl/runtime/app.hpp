@@ -281,6 +281,22 @@ class JoinTask final : public ArgumentHolder<join_result_t<F>, F, Args> {
 
 [[noreturn]] void throw_app_problem(const std::string& name);
 
+/// `app.with(options)`: calls `app` with per-call options. Holds a reference to the app,
+/// so use it in the same expression or while the app lives (apps live at namespace scope).
+template <class AppT, class Options, class Future>
+class BoundCall {
+ public:
+  BoundCall(const AppT& app, Options options) : app_(app), options_(std::move(options)) {}
+  template <class... A>
+  Future operator()(A&&... args) const {
+    return app_.call(options_, std::forward<A>(args)...);
+  }
+
+ private:
+  const AppT& app_;
+  Options options_;
+};
+
 template <class F, bool Join>
 struct app_result {
   using type = function_result_t<F>;
@@ -364,22 +380,11 @@ class BasicApp {
   }
 
   /// A call with per-call options: `app.with({.walltime = 2s})(x)`.
-  class Bound {
-   public:
-    template <class... A>
-    future_type operator()(A&&... args) const {
-      return app_.call(options_, std::forward<A>(args)...);
-    }
-
-   private:
-    friend class BasicApp;
-    Bound(const BasicApp& app, CallOptions options) : app_(app), options_(std::move(options)) {}
-    const BasicApp& app_;
-    CallOptions options_;
-  };
+  using Bound = detail::BoundCall<BasicApp, CallOptions, future_type>;
   Bound with(CallOptions options) const { return Bound(*this, std::move(options)); }
 
  private:
+  friend Bound;
   template <class... A>
   future_type call(const CallOptions& options, A&&... args) const {
     static_assert(sizeof...(A) == Sig::arity, "parsl: wrong number of arguments in an app call");

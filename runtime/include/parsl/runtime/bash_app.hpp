@@ -140,22 +140,11 @@ class BashApp {
     return call(BashCallOptions{}, std::forward<A>(args)...);
   }
 
-  class Bound {
-   public:
-    template <class... A>
-    future_type operator()(A&&... args) const {
-      return app_.call(options_, std::forward<A>(args)...);
-    }
-
-   private:
-    friend class BashApp;
-    Bound(const BashApp& app, BashCallOptions options) : app_(app), options_(std::move(options)) {}
-    const BashApp& app_;
-    BashCallOptions options_;
-  };
+  using Bound = detail::BoundCall<BashApp, BashCallOptions, future_type>;
   Bound with(BashCallOptions options) const { return Bound(*this, std::move(options)); }
 
  private:
+  friend Bound;
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
     detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs};
