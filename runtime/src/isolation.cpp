@@ -5,9 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
+#include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/serial/codec.hpp"
@@ -65,9 +70,29 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
     child(app, args, fds[1]);
   }
   ::close(fds[1]);
+  // With a walltime, poll so the child can be killed at the deadline: the one case where a
+  // function app's code really stops.
+  const auto& task = current_task();
+  using clock = std::chrono::steady_clock;
+  const auto deadline = task.walltime ? clock::now() + std::chrono::duration_cast<clock::duration>(
+                                                           std::chrono::duration<double>(*task.walltime))
+                                      : clock::time_point::max();
   std::string report;
   char buf[65536];
+  bool timed_out = false;
   for (;;) {
+    if (task.walltime) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      pollfd p{fds[0], POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100))) == 0) {
+        if (clock::now() >= deadline) {
+          ::kill(pid, SIGKILL);
+          timed_out = true;
+          break;
+        }
+        continue;
+      }
+    }
     const ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n > 0) {
       report.append(buf, static_cast<std::size_t>(n));
@@ -81,6 +106,9 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (timed_out)
+    throw AppTimeout("task " + std::to_string(task.task_id) + " (app '" + app.name + "') exceeded its walltime of " +
+                     std::to_string(*task.walltime) + " s; its isolated process was killed");
   const std::string who = "task " + std::to_string(current_task().task_id) + " (app '" + app.name + "')";
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);

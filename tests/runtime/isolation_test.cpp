@@ -69,6 +69,26 @@ TEST(Isolation, RetriesApply) {
   EXPECT_EQ(tries, 3);
 }
 
+const auto spins = parsl::app("isolation_test.spins", [](std::string pidfile) -> int {
+  std::ofstream(pidfile) << ::getpid() << "\n";
+  for (;;) {
+  }
+}, isolated);
+
+TEST(Isolation, WalltimeKillsTheIsolatedProcess) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto pidfile = (parsl::test::scratch_dir() / "spinner.pid").string();
+  auto f = spins.with({.walltime = std::chrono::duration<double>(0.3)})(pidfile);
+  EXPECT_THROW(f.get(), parsl::AppTimeout);
+  dfk.wait_for_current_tasks();
+  dfk.cleanup();  // returns: the pool thread is not stuck in the endless loop
+  std::ifstream in(pidfile);
+  pid_t child = 0;
+  in >> child;
+  ASSERT_GT(child, 0);
+  EXPECT_NE(::kill(child, 0), 0) << "the spinning child " << child << " is still running";
+}
+
 TEST(Isolation, ConfigTurnsItOnForEveryApp) {
   parsl::Config c = parsl::test::thread_config();
   c.isolate_tasks = true;

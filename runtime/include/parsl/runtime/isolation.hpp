@@ -20,7 +20,8 @@ class WorkerLost : public Error {
 
 /// Runs `app` on `args` (encoded) in a forked child and returns the encoded result. The
 /// app's own exception is rethrown here (its type when registered, else TaskError).
-/// Throws WorkerLost when the child dies. The child runs only the app, then _exit()s.
+/// Throws WorkerLost when the child dies. The child runs only the app, then _exit()s. With
+/// a walltime (current_task()), the child is killed at the deadline and AppTimeout thrown.
 ///
 /// Caveat: fork() copies only the calling thread. An app that needs locks held by other
 /// threads of this process at that moment (rare: glibc's malloc is safe) can hang in the
