@@ -60,20 +60,18 @@ TEST(Executors, BadLabelsAreRejectedAtStart) {
 
 TEST(Executors, ThreadPoolRunsTasksConcurrently) {
   parsl::DataFlowKernel dfk(parsl::test::thread_config(2));
-  std::atomic<int> inside{0}, peak{0};
-  const auto overlap = parsl::app("executor_test.overlap", [&](int) {
-    int now = inside.fetch_add(1) + 1;
-    int p = peak.load();
-    while (now > p && !peak.compare_exchange_weak(p, now)) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    inside.fetch_sub(1);
-    return 0;
+  // Each task waits (up to 10 s) until both are inside: only concurrency lets both see 2.
+  std::atomic<int> inside{0};
+  const auto meet = parsl::app("executor_test.meet", [&](int) {
+    inside.fetch_add(1);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (inside.load() < 2 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return inside.load();
   });
-  auto a = overlap(1), b = overlap(2);
-  a.get();
-  b.get();
-  EXPECT_EQ(peak.load(), 2);
+  auto a = meet(1), b = meet(2);
+  EXPECT_EQ(a.get(), 2);
+  EXPECT_EQ(b.get(), 2);
 }
 
 }  // namespace
