@@ -14,6 +14,7 @@
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"
+#include "parsl/serial/checkpoint_file.hpp"
 #include "parsl/serial/content_hash.hpp"
 
 namespace parsl {
@@ -106,6 +107,82 @@ class WalltimeTimer {
   std::thread thread_;
 };
 
+/// Writes memoized results to checkpoint segments: grouped as tasks finish (task_exit),
+/// every period (periodic), or on demand (dfk_exit, manual, and at shutdown in all modes).
+class Checkpointer {
+ public:
+  Checkpointer(std::filesystem::path dir, CheckpointMode mode, std::chrono::duration<double> period, Logger& log)
+      : dir_(std::move(dir)), mode_(mode), period_(period), log_(log) {
+    std::filesystem::create_directories(dir_);
+    if (mode_ == CheckpointMode::task_exit || mode_ == CheckpointMode::periodic)
+      thread_ = std::thread([this] { loop(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  void add(const serial::ContentHash& key, std::string value) {
+    bool wake = false;
+    {
+      std::lock_guard lock(mutex_);
+      pending_.push_back({key, std::move(value)});
+      wake = mode_ == CheckpointMode::task_exit && pending_.size() >= kGroup;
+    }
+    if (wake) cv_.notify_one();
+  }
+  /// Writes what is pending as one new segment; returns how many entries.
+  std::size_t flush() {
+    std::lock_guard write_lock(write_mutex_);
+    std::vector<serial::CheckpointEntry> batch;
+    {
+      std::lock_guard lock(mutex_);
+      batch.swap(pending_);
+    }
+    if (batch.empty()) return 0;
+    char name[32];
+    std::snprintf(name, sizeof name, "seg-%06u.h5", next_++);
+    serial::write_checkpoint_segment(dir_ / name, batch);
+    if (log_.enabled(LogLevel::debug))
+      log_.debug("checkpoint: " + std::to_string(batch.size()) + " results in " + (dir_ / name).string());
+    return batch.size();
+  }
+
+ private:
+  static constexpr std::size_t kGroup = 1000;
+  void loop() {
+    const auto wait = mode_ == CheckpointMode::task_exit
+                          ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50))
+                          : std::chrono::duration_cast<std::chrono::steady_clock::duration>(period_);
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      cv_.wait_for(lock, wait, [&] { return stop_ || (mode_ == CheckpointMode::task_exit && pending_.size() >= kGroup); });
+      if (stop_) break;
+      lock.unlock();
+      try {
+        flush();
+      } catch (const std::exception& e) {
+        log_.error(std::string("checkpoint failed: ") + e.what());
+      }
+      lock.lock();
+    }
+  }
+
+  std::filesystem::path dir_;
+  CheckpointMode mode_;
+  std::chrono::duration<double> period_;
+  Logger& log_;
+  std::mutex mutex_, write_mutex_;
+  std::condition_variable cv_;
+  std::vector<serial::CheckpointEntry> pending_;
+  unsigned next_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 namespace {
 
 /// Turns recursion into iteration: a task that completes inline makes its dependents ready,
@@ -180,6 +257,27 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
     logger_.open(run_dir_ / "parsl.log", config_.log_level);
     logger_.info("DataFlowKernel starting in " + run_dir_.string());
     memo_ = std::make_unique<detail::MemoTable>();
+    std::size_t loaded = 0;
+    for (const auto& source : config_.checkpoint_files) {
+      std::vector<std::filesystem::path> segments;
+      if (std::filesystem::is_directory(source)) {
+        for (const auto& e : std::filesystem::directory_iterator(source))
+          if (e.path().extension() == ".h5") segments.push_back(e.path());
+        std::sort(segments.begin(), segments.end());
+      } else {
+        segments.push_back(source);  // a missing file is reported by the reader, by name
+      }
+      for (const auto& seg : segments)
+        for (auto& entry : serial::read_checkpoint_segment(seg)) {
+          memo_->store(entry.key, std::move(entry.value));
+          ++loaded;
+        }
+    }
+    if (!config_.checkpoint_files.empty())
+      logger_.info("loaded " + std::to_string(loaded) + " checkpointed results into the memo table");
+    if (config_.checkpoint_mode != CheckpointMode::none)
+      checkpointer_ = std::make_unique<detail::Checkpointer>(run_dir_ / "checkpoint", config_.checkpoint_mode,
+                                                             config_.checkpoint_period, logger_);
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");
     for (auto& e : config_.executors) {
       executors_.push_back({e, false});
@@ -503,10 +601,31 @@ bool DataFlowKernel::memo_lookup(TaskRecord& t) {
 void DataFlowKernel::memo_store(const TaskRecord& t) {
   if (!t.has_memo_key_) return;
   try {
-    memo_->store(t.memo_key_, t.encode_result());
+    std::string bytes = t.encode_result();
+    if (checkpointer_) checkpointer_->add(t.memo_key_, bytes);
+    memo_->store(t.memo_key_, std::move(bytes));
   } catch (const std::exception& e) {
     logger_.warning("cannot memoize task " + std::to_string(t.id_) + ": " + e.what());
   }
+}
+
+std::size_t DataFlowKernel::checkpoint() { return checkpointer_ ? checkpointer_->flush() : 0; }
+
+std::vector<std::filesystem::path> get_all_checkpoints(const std::filesystem::path& run_dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir, ec)) {
+    const auto dir = e.path() / "checkpoint";
+    if (std::filesystem::is_directory(dir, ec) && !std::filesystem::is_empty(dir, ec)) out.push_back(dir);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::filesystem::path> get_last_checkpoint(const std::filesystem::path& run_dir) {
+  auto all = get_all_checkpoints(run_dir);
+  if (all.empty()) return {};
+  return {all.back()};
 }
 
 void DataFlowKernel::wait_for_current_tasks() {
@@ -534,6 +653,15 @@ void DataFlowKernel::cleanup() {
   {
     std::lock_guard tl(timer_mutex_);
     timer_.reset();
+  }
+  if (checkpointer_) {
+    try {
+      const std::size_t n = checkpointer_->flush();  // every mode writes what is left
+      checkpointer_.reset();
+      logger_.info("final checkpoint: " + std::to_string(n) + " results");
+    } catch (const std::exception& e) {
+      logger_.error(std::string("final checkpoint failed: ") + e.what());
+    }
   }
   const TaskStateCounts c = task_state_counts();
   std::string summary = "DataFlowKernel shut down; tasks:";

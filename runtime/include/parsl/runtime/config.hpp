@@ -2,6 +2,7 @@
 /// @file
 /// `Config`: everything a DataFlowKernel is started with.
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -16,6 +17,15 @@
 
 namespace parsl {
 
+/// When memoized results are written to checkpoint segments (Parsl's checkpoint_mode).
+enum class CheckpointMode {
+  none,       ///< never (the default)
+  task_exit,  ///< as tasks finish (grouped: a segment every ~50 ms or 1,000 results)
+  periodic,   ///< every Config::checkpoint_period
+  dfk_exit,   ///< when the kernel shuts down
+  manual,     ///< when DataFlowKernel::checkpoint() is called
+};
+
 /// A read-only view of a task, given to retry handlers.
 struct TaskInfo {
   std::uint64_t id;
@@ -24,6 +34,11 @@ struct TaskInfo {
   double fail_cost;     ///< cost accumulated before this failure
   const std::string& executor;
 };
+
+/// The checkpoint folder of the latest run under `run_dir` that has one (empty if none), and
+/// all of them, oldest first (Parsl's get_last_checkpoint / get_all_checkpoints).
+std::vector<std::filesystem::path> get_all_checkpoints(const std::filesystem::path& run_dir = "runinfo");
+std::vector<std::filesystem::path> get_last_checkpoint(const std::filesystem::path& run_dir = "runinfo");
 
 /// Prices one failure: the task is retried while the accumulated cost stays within
 /// `Config::retries`. May throw: the task then fails with the handler's error.
@@ -50,6 +65,14 @@ struct Config {
   std::filesystem::path run_dir = "runinfo";
   /// Master switch for memoization of apps declared with `cache = true`.
   bool app_cache = true;
+  /// Checkpoints of cacheable apps' results, in runinfo/NNN/checkpoint/. Every mode except
+  /// none also writes what is left at shutdown. Failed tasks are never checkpointed.
+  CheckpointMode checkpoint_mode = CheckpointMode::none;
+  std::chrono::duration<double> checkpoint_period = std::chrono::seconds(60);
+  /// Checkpoint segments or folders of them to load at start-up (see get_last_checkpoint):
+  /// a call whose memo key is found completes as memo_done without running. A bad file stops
+  /// the start with CheckpointError naming it.
+  std::vector<std::filesystem::path> checkpoint_files;
   LogLevel log_level = LogLevel::info;
   /// Run every function app's tries in forked child processes (AppOptions::isolate).
   bool isolate_tasks = false;

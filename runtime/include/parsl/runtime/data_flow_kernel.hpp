@@ -25,6 +25,7 @@ namespace parsl {
 namespace detail {
 class MemoTable;
 class WalltimeTimer;
+class Checkpointer;
 }  // namespace detail
 
 /// The dataflow kernel (Parsl's DFK). One per process at a time; app calls go to the
@@ -72,6 +73,9 @@ class DataFlowKernel {
   const Config& config() const noexcept { return config_; }
   /// Entries in the memo table.
   std::size_t memo_size() const;
+  /// Writes the memoized results not yet checkpointed as a new segment now (Parsl's manual
+  /// checkpoint; works in every mode but none). Returns how many. Throws CheckpointError.
+  std::size_t checkpoint();
 
   /// Submits `task` (called by apps). Throws KernelError after cleanup, ConfigError for an
   /// unknown executor label.
@@ -116,6 +120,7 @@ class DataFlowKernel {
   std::atomic<std::uint64_t> round_robin_{0};
   std::unique_ptr<detail::MemoTable> memo_;
   std::unique_ptr<detail::WalltimeTimer> timer_;
+  std::unique_ptr<detail::Checkpointer> checkpointer_;
   std::mutex timer_mutex_;
 
   std::atomic<std::uint64_t> next_id_{1};

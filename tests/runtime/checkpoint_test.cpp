@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "parsl/serial/checkpoint_file.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+std::atomic<int> g_runs{0};
+const auto costly = parsl::app("checkpoint_test.costly", [](int x) {
+  g_runs.fetch_add(1);
+  return x * x;
+}, parsl::AppOptions{.cache = true});
+std::atomic<int> g_fail_runs{0};
+const auto fails_first = parsl::app("checkpoint_test.fails_first", [](int x) -> int {
+  if (g_fail_runs.fetch_add(1) == 0) throw std::runtime_error("first run fails");
+  return x;
+}, parsl::AppOptions{.cache = true});
+
+parsl::Config config_in(const fs::path& base, parsl::CheckpointMode mode) {
+  parsl::Config c = parsl::test::thread_config();
+  c.run_dir = base;
+  c.checkpoint_mode = mode;
+  return c;
+}
+
+std::size_t segments_in(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) n += e.path().extension() == ".h5";
+  return n;
+}
+
+TEST(Checkpoint, TaskExitThenANewRunSkipsWhatFinished) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-task-exit";
+  g_runs = 0;
+  {
+    parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::task_exit));
+    for (int i = 0; i < 50; ++i) costly(i);
+  }
+  EXPECT_EQ(g_runs.load(), 50);
+  const auto last = parsl::get_last_checkpoint(base);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_GE(segments_in(last[0]), 1u);
+
+  parsl::Config c = config_in(base, parsl::CheckpointMode::task_exit);
+  c.checkpoint_files = last;
+  parsl::DataFlowKernel dfk(c);
+  EXPECT_EQ(dfk.memo_size(), 50u);
+  std::vector<parsl::AppFuture<int>> again;
+  for (int i = 0; i < 60; ++i) again.push_back(costly(i));
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(again[static_cast<std::size_t>(i)].get(), i * i);
+  EXPECT_EQ(again[0].state(), parsl::TaskState::memo_done);
+  EXPECT_EQ(g_runs.load(), 60);  // only the 10 new calls ran
+  EXPECT_EQ(dfk.task_state_counts()[parsl::TaskState::memo_done], 50);
+}
+
+TEST(Checkpoint, FailedTasksAreNotCheckpointed) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-failed";
+  g_fail_runs = 0;
+  {
+    parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::task_exit));
+    EXPECT_THROW(fails_first(7).get(), std::runtime_error);
+  }
+  parsl::Config c = config_in(base, parsl::CheckpointMode::none);
+  c.checkpoint_files = parsl::get_all_checkpoints(base);
+  parsl::DataFlowKernel dfk(c);
+  EXPECT_EQ(dfk.memo_size(), 0u);
+  EXPECT_EQ(fails_first(7).get(), 7);  // it runs again
+  EXPECT_EQ(g_fail_runs.load(), 2);
+}
+
+TEST(Checkpoint, ManualDfkExitAndPeriodicModes) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-modes";
+  {
+    parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::manual));
+    costly(100).get();
+    costly(101).get();
+    EXPECT_EQ(dfk.checkpoint(), 2u);
+    EXPECT_EQ(segments_in(dfk.run_dir() / "checkpoint"), 1u);
+    EXPECT_EQ(dfk.checkpoint(), 0u);  // nothing new
+  }
+  fs::path dir;
+  {
+    parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::dfk_exit));
+    dir = dfk.run_dir() / "checkpoint";
+    costly(102).get();
+    EXPECT_EQ(segments_in(dir), 0u);  // not before the kernel exits
+  }
+  EXPECT_EQ(segments_in(dir), 1u);
+  {
+    parsl::Config c = config_in(base, parsl::CheckpointMode::periodic);
+    c.checkpoint_period = std::chrono::milliseconds(100);
+    parsl::DataFlowKernel dfk(c);
+    costly(103).get();
+    for (int i = 0; i < 100 && segments_in(dfk.run_dir() / "checkpoint") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(segments_in(dfk.run_dir() / "checkpoint"), 1u);  // written while the kernel runs
+  }
+  EXPECT_EQ(parsl::get_all_checkpoints(base).size(), 3u);
+}
+
+TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {
+  const auto bad = parsl::test::scratch_dir() / "bad-segment.h5";
+  std::ofstream(bad) << "definitely not HDF5";
+  parsl::Config c = parsl::test::thread_config();
+  c.checkpoint_files = {bad};
+  try {
+    parsl::DataFlowKernel dfk(c);
+    FAIL();
+  } catch (const parsl::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+  }
+  parsl::DataFlowKernel after(parsl::test::thread_config());  // nothing was left half-started
+  EXPECT_EQ(costly(3).get(), 9);
+}
+
+}  // namespace
