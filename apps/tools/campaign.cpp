@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "parsl/runtime/file.hpp"
-#include "parsl/serial/content_hash.hpp"
 
 namespace parsl::campaign {
 
@@ -15,12 +14,6 @@ Format format_of(const std::string& filename) {
     return filename.size() >= s.size() && filename.compare(filename.size() - s.size(), s.size(), s) == 0;
   };
   return ends(".jsonl") || ends(".json") ? Format::json_lines : Format::text;
-}
-
-std::string task_key(const Task& t) {
-  serial::ContentHasher h;
-  h.add_field(t.id).add_field(t.command);
-  return h.digest().hex();
 }
 
 namespace {

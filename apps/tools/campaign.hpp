@@ -44,7 +44,4 @@ Format format_of(const std::string& filename);
 /// the wrong type or unknown, a duplicate id, an unknown dependency, a dependency cycle.
 Campaign parse(std::istream& in, const std::string& filename, Format format);
 
-/// A stable key of a task (its id and command), for recognising it in a later run.
-std::string task_key(const Task& t);
-
 }  // namespace parsl::campaign

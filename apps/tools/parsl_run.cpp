@@ -11,8 +11,9 @@
 // task fails with MissingOutputs) and remote outputs are uploaded. Each task's stdout and stderr go to
 // runinfo/NNN/task_logs/. At the end: a summary, runinfo/NNN/failed_tasks.txt, and exit
 // status 1 when any task failed (2 for a bad command line or task file).
-// --resume skips tasks that succeeded in earlier runs of the same file (recorded in
-// <run-dir>/parsl-run.<file>.done, one line per success, written as tasks finish).
+// Every run checkpoints finished tasks (HDF5, runinfo/NNN/checkpoint/, written as they
+// finish); --resume loads all earlier runs' checkpoints under the run directory and skips
+// the tasks found there, also after a kill -9.
 #include <unistd.h>
 
 #include <atomic>
@@ -33,11 +34,14 @@
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+// Cacheable: a finished task's result goes to the run's HDF5 checkpoint, and --resume loads
+// those, so a rerun completes finished tasks as memo_done. The task id is an argument so that
+// equal commands under different ids stay distinct; the dependencies' values (all 0) are in
+// the key too, harmlessly.
 inline const auto run_task = parsl::bash_app(
-    "parsl_run.task", [](const std::string& command, const std::vector<int>&) { return command; },
-    parsl::AppOptions{.executors = {"mpi"}});
-inline const auto already_done = parsl::app("parsl_run.already_done", [](int) { return 0; },
-                                            parsl::AppOptions{.executors = {"resumed"}});
+    "parsl_run.task",
+    [](const std::string& command, const std::string& /*id*/, const std::vector<int>&) { return command; },
+    parsl::AppOptions{.cache = true, .executors = {"mpi"}});
 
 namespace {
 
@@ -130,7 +134,9 @@ int main(int argc, char** argv) {
     usage_error(e.what());
   }
   config.executors.push_back(std::make_shared<parsl::MpiExecutor>(parsl::MpiOptions{}));
-  config.executors.push_back(std::make_shared<parsl::InlineExecutor>("resumed"));
+  config.app_cache = true;
+  config.checkpoint_mode = parsl::CheckpointMode::task_exit;
+  if (opt.resume) config.checkpoint_files = parsl::get_all_checkpoints(config.run_dir);
   // Per-task retry budgets: each failure of a task with R retries costs 1/(R+0.5) against
   // a budget of 1, so it runs at most R+1 times.
   const std::size_t n = campaign.tasks.size();
@@ -148,21 +154,9 @@ int main(int argc, char** argv) {
     return 1.0 / (r + 0.5);
   };
 
-  const fs::path done_file = config.run_dir / ("parsl-run." + fs::path(opt.file).filename().string() + ".done");
-  std::unordered_set<std::string> done_before;
-  if (opt.resume) {
-    std::ifstream in(done_file);
-    std::string key;
-    while (std::getline(in, key)) done_before.insert(key);
-  }
-
   bool any_failed = false;
   int status = parsl::run(argc, argv, config, [&] {
     auto& dfk = parsl::DataFlowKernel::current();
-    std::error_code ec;
-    fs::create_directories(done_file.parent_path(), ec);
-    std::FILE* done_out = std::fopen(done_file.c_str(), "a");
-    if (done_out == nullptr) throw parsl::Error("cannot write the resume record " + done_file.string());
     std::mutex out_mutex;
     std::atomic<std::size_t> succeeded{0}, failed{0}, skipped{0};
     struct Failure {
@@ -176,12 +170,6 @@ int main(int argc, char** argv) {
 
     for (std::size_t i : campaign.order) {
       const auto& t = campaign.tasks[i];
-      const std::string key = parsl::campaign::task_key(t);
-      if (done_before.count(key)) {
-        futures[i] = already_done(0);
-        skipped.fetch_add(1);
-        continue;
-      }
       std::vector<parsl::AppFuture<int>> deps;
       for (std::size_t d : campaign.depends[i]) deps.push_back(futures[d]);
       parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}, {}, {}};
@@ -192,15 +180,13 @@ int main(int argc, char** argv) {
       {
         // Register the id before the task can fail, so the retry handler finds its budget.
         std::lock_guard lock(ids_mutex);
-        futures[i] = run_task.with(call)(t.command, deps);
+        futures[i] = run_task.with(call)(t.command, t.id, deps);
         index_of[futures[i].task_id()] = i;
       }
-      futures[i].add_done_callback([&, i, key](const parsl::AppFuture<int>& f) {
+      futures[i].add_done_callback([&, i](const parsl::AppFuture<int>& f) {
         std::lock_guard lock(out_mutex);
         if (!f.exception()) {
-          succeeded.fetch_add(1);
-          std::fprintf(done_out, "%s\n", key.c_str());
-          std::fflush(done_out);
+          (f.state() == parsl::TaskState::memo_done ? skipped : succeeded).fetch_add(1);
           return;
         }
         failed.fetch_add(1);
@@ -261,7 +247,6 @@ int main(int argc, char** argv) {
     finished_all = true;
     progress.join();
     if (mode != "off") report(true);
-    std::fclose(done_out);
 
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     const fs::path failed_file = dfk.run_dir() / "failed_tasks.txt";

@@ -90,11 +90,8 @@ TEST(Campaign, CyclesAreNamed) {
             std::string::npos);
 }
 
-TEST(Campaign, EmptyFilesAndKeys) {
+TEST(Campaign, EmptyFilesAndFormats) {
   EXPECT_NE(error_of("\n# nothing\n", Format::text).find("no tasks"), std::string::npos);
-  auto a = from("echo a\n", Format::text), b = from("echo a\n", Format::text), c = from("echo b\n", Format::text);
-  EXPECT_EQ(parsl::campaign::task_key(a.tasks[0]), parsl::campaign::task_key(b.tasks[0]));
-  EXPECT_NE(parsl::campaign::task_key(a.tasks[0]), parsl::campaign::task_key(c.tasks[0]));
   EXPECT_EQ(parsl::campaign::format_of("x.jsonl"), Format::json_lines);
   EXPECT_EQ(parsl::campaign::format_of("x.txt"), Format::text);
 }

@@ -114,3 +114,36 @@ TEST(BashApp, FailuresAreRetried) {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<int> g_cached_runs{0};
+const auto cached_echo = parsl::bash_app("bash_test.cached_echo", [](int x) {
+  g_cached_runs.fetch_add(1);
+  return "echo " + std::to_string(x);
+}, parsl::AppOptions{.cache = true});
+
+TEST(BashApp, MemoKeysDoNotDependOnTheRunDirectoryOrRedirects) {
+  const auto base = parsl::test::scratch_dir() / "bash-memo";
+  g_cached_runs = 0;
+  std::vector<std::filesystem::path> ckpt;
+  {
+    parsl::Config c = parsl::test::thread_config();
+    c.run_dir = base;
+    c.checkpoint_mode = parsl::CheckpointMode::task_exit;
+    parsl::DataFlowKernel dfk(c);
+    cached_echo(1).get();
+    // Same call, other redirect: still the same memo key.
+    auto again = cached_echo.with({.out = parsl::Redirect::automatic()})(1);
+    again.get();
+    EXPECT_EQ(again.state(), parsl::TaskState::memo_done);
+  }
+  parsl::Config c = parsl::test::thread_config();
+  c.run_dir = base;  // a new run directory (001)
+  c.checkpoint_files = parsl::get_all_checkpoints(base);
+  parsl::DataFlowKernel dfk(c);
+  auto f = cached_echo(1);
+  f.get();
+  EXPECT_EQ(f.state(), parsl::TaskState::memo_done);
+  EXPECT_EQ(g_cached_runs.load(), 1);
+}
+}  // namespace

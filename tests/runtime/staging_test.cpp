@@ -109,12 +109,13 @@ class Staging : public ::testing::Test {
     ASSERT_TRUE(http_->up()) << "the HTTP server did not start";
     ASSERT_TRUE(ftp_->up()) << "the FTP server did not start (python3-pyftpdlib installed?)";
   }
+  // ctest runs these cases as separate processes in parallel, in one working directory: each
+  // case stages names of its own and removes only those.
   void TearDown() override {
-    // ctest runs these cases as separate processes in parallel: each case stages its own names.
-    for (const char* f : {"stage_http.csv", "stage_http2.csv", "stage_ftp_in.txt", "stage_missing.csv", "stage_result.txt",
-                          "stage_fn.csv", "stage_fn_out.txt"})
-      std::filesystem::remove(f);
+    for (const auto& f : staged_) std::filesystem::remove(f);
   }
+  void staged(std::initializer_list<const char*> names) { staged_.insert(staged_.end(), names.begin(), names.end()); }
+  std::vector<std::string> staged_;
   std::string http(const std::string& name) const { return "http://127.0.0.1:" + std::to_string(http_->port()) + "/" + name; }
   std::string ftp(const std::string& name) const { return "ftp://127.0.0.1:" + std::to_string(ftp_->port()) + "/" + name; }
 
@@ -123,6 +124,7 @@ class Staging : public ::testing::Test {
 };
 
 TEST_F(Staging, HttpInputIsFetchedBeforeTheTaskRuns) {
+  staged({"stage_http.csv"});
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
   const auto out = (parsl::test::scratch_dir() / "sum.txt").string();
   shell.with({.inputs = {http("stage_http.csv")}})("awk -F, '{print $1+$2+$3}' stage_http.csv > " + out).get();
@@ -130,6 +132,7 @@ TEST_F(Staging, HttpInputIsFetchedBeforeTheTaskRuns) {
 }
 
 TEST_F(Staging, MissingRemoteInputFailsThatTaskClearlyAndNothingElse) {
+  staged({"stage_http2.csv", "stage_missing.csv"});
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
   auto bad = shell.with({.inputs = {http("stage_missing.csv")}})("cat stage_missing.csv");
   auto good = shell.with({.inputs = {http("stage_http2.csv")}})("test -s stage_http2.csv");
@@ -147,6 +150,7 @@ TEST_F(Staging, MissingRemoteInputFailsThatTaskClearlyAndNothingElse) {
 }
 
 TEST_F(Staging, FtpInputAndOutputRoundTrip) {
+  staged({"stage_ftp_in.txt", "stage_result.txt"});
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
   auto f = shell.with({.inputs = {ftp("stage_ftp_in.txt")}, .outputs = {ftp("results/stage_result.txt")}})(
       "tr a-z A-Z < stage_ftp_in.txt > stage_result.txt");
@@ -156,6 +160,7 @@ TEST_F(Staging, FtpInputAndOutputRoundTrip) {
 }
 
 TEST_F(Staging, FunctionAppsAreStagedByTheirExecutor) {
+  staged({"stage_fn.csv", "stage_fn_out.txt"});
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
   auto f = count_lines.with({.inputs = {http("stage_fn.csv")}, .outputs = {ftp("fn/stage_fn_out.txt")}})(
       "stage_fn.csv", "stage_fn_out.txt");

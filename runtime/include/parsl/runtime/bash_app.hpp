@@ -131,7 +131,7 @@ class BashApp {
   using future_type = AppFuture<int>;
 
   BashApp(std::string name, F fn, AppOptions options)
-      : app_(name, Wrapper{std::move(fn), name}, std::move(options)) {}
+      : app_(name, Wrapper{std::move(fn), name}, for_wrapper(std::move(options))) {}
 
   const std::string& name() const noexcept { return app_.name(); }
 
@@ -144,6 +144,15 @@ class BashApp {
   Bound with(BashCallOptions options) const { return Bound(*this, std::move(options)); }
 
  private:
+  // The wrapper's first parameter (BashIO: redirects, the run directory) is not part of what
+  // the command computes, and differs between runs: keep it out of memo keys, and shift the
+  // user's positions past it.
+  static AppOptions for_wrapper(AppOptions o) {
+    for (auto& pos : o.ignore_for_cache) ++pos;
+    o.ignore_for_cache.push_back(0);
+    return o;
+  }
+
   friend Bound;
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
