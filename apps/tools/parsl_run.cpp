@@ -137,23 +137,7 @@ int main(int argc, char** argv) {
   config.app_cache = true;
   config.checkpoint_mode = parsl::CheckpointMode::task_exit;
   if (opt.resume) config.checkpoint_files = parsl::get_all_checkpoints(config.run_dir);
-  // Per-task retry budgets: each failure of a task with R retries costs 1/(R+0.5) against
-  // a budget of 1, so it runs at most R+1 times.
   const std::size_t n = campaign.tasks.size();
-  std::vector<int> budget(n, opt.retries);
-  for (std::size_t i = 0; i < n; ++i)
-    if (campaign.tasks[i].retries) budget[i] = *campaign.tasks[i].retries;
-  std::vector<std::uint64_t> kernel_id(n, 0);
-  std::mutex ids_mutex;
-  std::unordered_map<std::uint64_t, std::size_t> index_of;
-  config.retries = 1;
-  config.retry_handler = [&](const std::exception_ptr&, const parsl::TaskInfo& t) -> double {
-    std::lock_guard lock(ids_mutex);
-    auto it = index_of.find(t.id);
-    const int r = it == index_of.end() ? opt.retries : budget[it->second];
-    return 1.0 / (r + 0.5);
-  };
-
   bool any_failed = false;
   int status = parsl::run(argc, argv, config, [&] {
     auto& dfk = parsl::DataFlowKernel::current();
@@ -172,17 +156,13 @@ int main(int argc, char** argv) {
       const auto& t = campaign.tasks[i];
       std::vector<parsl::AppFuture<int>> deps;
       for (std::size_t d : campaign.depends[i]) deps.push_back(futures[d]);
-      parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}, {}, {}};
+      parsl::BashCallOptions call{parsl::Redirect::automatic(), parsl::Redirect::automatic(), {}, {}, {}, {}, {}};
       for (const auto& in : t.inputs) call.inputs.emplace_back(parsl::File(in));    // remote ones are fetched first
       for (const auto& out : t.outputs) call.outputs.emplace_back(out);            // checked, remote ones uploaded
       const double wt = t.walltime ? *t.walltime : opt.walltime;
       if (wt > 0) call.walltime = std::chrono::duration<double>(wt);
-      {
-        // Register the id before the task can fail, so the retry handler finds its budget.
-        std::lock_guard lock(ids_mutex);
-        futures[i] = run_task.with(call)(t.command, t.id, deps);
-        index_of[futures[i].task_id()] = i;
-      }
+      call.retries = t.retries ? *t.retries : opt.retries;  // this task's own budget
+      futures[i] = run_task.with(call)(t.command, t.id, deps);
       futures[i].add_done_callback([&, i](const parsl::AppFuture<int>& f) {
         std::lock_guard lock(out_mutex);
         if (!f.exception()) {

@@ -104,7 +104,7 @@ std::string log_path(const Redirect& r, const std::string& run_dir, std::uint64_
                      const char* suffix) {
   if (r.mode == Redirect::Mode::inherit) return {};
   if (r.mode != Redirect::Mode::automatic) return r.path;
-  char bucket[16], id[24];
+  char bucket[24], id[24];
   std::snprintf(bucket, sizeof bucket, "%04llu", static_cast<unsigned long long>(task_id / 10000));
   std::snprintf(id, sizeof id, "%06llu", static_cast<unsigned long long>(task_id));
   std::string safe = app;

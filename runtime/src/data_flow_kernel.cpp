@@ -387,6 +387,7 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   t.walltime_ = options.walltime ? options.walltime : o.walltime;
   t.priority_ = options.priority ? *options.priority : o.priority;
   t.outputs_ = options.outputs;
+  t.retries_ = options.retries;
   for (const auto& in : options.inputs) {
     t.input_files_.push_back(in.data().file());
     if (in.data().parent()) t.input_tasks_.push_back(in.data().parent());
@@ -532,12 +533,13 @@ void DataFlowKernel::try_failed(const std::shared_ptr<TaskRecord>& task, std::ex
     }
   }
   t.fail_cost_ += cost;
-  if (t.fail_cost_ <= config_.retries) {
+  const double budget = t.retries_ ? *t.retries_ : config_.retries;
+  if (t.fail_cost_ <= budget) {
     set_state(t, TaskState::fail_retryable);
     if (logger_.enabled(LogLevel::info))
       logger_.info("task " + std::to_string(t.id_) + " try " + std::to_string(t.tries_) + " failed (" +
                    describe(error) + "); retrying, failure cost " + std::to_string(t.fail_cost_) +
-                   " of " + std::to_string(config_.retries));
+                   " of " + std::to_string(budget));
     dispatch(task, true);
     return;
   }

@@ -82,6 +82,15 @@ TEST(Retries, AreInvisibleToTheFuture) {
   EXPECT_EQ(g_flaky_runs.load(), 3);
 }
 
+TEST(Retries, APerCallBudgetOverridesTheConfig) {
+  g_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());  // Config::retries = 0
+  EXPECT_THROW(always_fails.with({.retries = 2})(0).get(), std::runtime_error);
+  EXPECT_EQ(g_runs.load(), 3);
+  EXPECT_THROW(always_fails(0).get(), std::runtime_error);  // other calls keep the config's
+  EXPECT_EQ(g_runs.load(), 4);
+}
+
 TEST(Retries, ZeroCostFailuresRetryUntilSuccess) {
   g_flaky_runs = 0;
   parsl::Config c = parsl::test::thread_config();

@@ -46,6 +46,9 @@ struct CallOptions {
   std::vector<InputFile> inputs;
   /// Files the task writes: each becomes a DataFuture, `future.outputs()[i]`.
   std::vector<File> outputs;
+  /// This call's failure budget, instead of Config::retries (the retry handler still prices
+  /// each failure).
+  std::optional<double> retries;
 };
 
 /// What the registry knows of an app, whatever its C++ type. Immutable after declaration.

@@ -67,6 +67,8 @@ struct BashCallOptions {
   /// As CallOptions::outputs. After exit 0, a local output that does not exist fails the task
   /// with MissingOutputs.
   std::vector<File> outputs;
+  /// As CallOptions::retries.
+  std::optional<double> retries;
 };
 
 namespace detail {
@@ -157,7 +159,7 @@ class BashApp {
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
     detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs};
-    return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs})(std::move(io),
+    return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs, o.retries})(std::move(io),
                                                                               std::forward<A>(args)...);
   }
 
