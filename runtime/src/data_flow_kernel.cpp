@@ -111,8 +111,9 @@ class WalltimeTimer {
 /// every period (periodic), or on demand (dfk_exit, manual, and at shutdown in all modes).
 class Checkpointer {
  public:
-  Checkpointer(std::filesystem::path dir, CheckpointMode mode, std::chrono::duration<double> period, Logger& log)
-      : dir_(std::move(dir)), mode_(mode), period_(period), log_(log) {
+  Checkpointer(std::filesystem::path dir, CheckpointMode mode, std::chrono::duration<double> period, Logger& log,
+               std::function<void(const CheckpointReport&)> on_checkpoint)
+      : dir_(std::move(dir)), mode_(mode), period_(period), log_(log), on_checkpoint_(std::move(on_checkpoint)) {
     std::filesystem::create_directories(dir_);
     if (mode_ == CheckpointMode::task_exit || mode_ == CheckpointMode::periodic)
       thread_ = std::thread([this] { loop(); });
@@ -125,11 +126,12 @@ class Checkpointer {
     cv_.notify_one();
     if (thread_.joinable()) thread_.join();
   }
-  void add(const serial::ContentHash& key, std::string value) {
+  void add(const serial::ContentHash& key, std::string value, std::uint64_t task_id) {
     bool wake = false;
     {
       std::lock_guard lock(mutex_);
       pending_.push_back({key, std::move(value)});
+      if (on_checkpoint_) pending_ids_.push_back(task_id);
       wake = mode_ == CheckpointMode::task_exit && pending_.size() >= kGroup;
     }
     if (wake) cv_.notify_one();
@@ -138,16 +140,36 @@ class Checkpointer {
   std::size_t flush() {
     std::lock_guard write_lock(write_mutex_);
     std::vector<serial::CheckpointEntry> batch;
+    CheckpointReport report;
     {
       std::lock_guard lock(mutex_);
       batch.swap(pending_);
+      report.task_ids.swap(pending_ids_);
     }
     if (batch.empty()) return 0;
     char name[32];
     std::snprintf(name, sizeof name, "seg-%06u.h5", next_++);
-    serial::write_checkpoint_segment(dir_ / name, batch);
+    report.segment = dir_ / name;
+    try {
+      serial::write_checkpoint_segment(report.segment, batch);
+    } catch (...) {
+      // Keep the results for the next attempt: a failed write loses nothing.
+      std::lock_guard lock(mutex_);
+      pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      if (on_checkpoint_) pending_ids_.insert(pending_ids_.begin(), report.task_ids.begin(), report.task_ids.end());
+      throw;
+    }
     if (log_.enabled(LogLevel::debug))
-      log_.debug("checkpoint: " + std::to_string(batch.size()) + " results in " + (dir_ / name).string());
+      log_.debug("checkpoint: " + std::to_string(batch.size()) + " results in " + report.segment.string());
+    if (on_checkpoint_) {
+      try {
+        on_checkpoint_(report);
+      } catch (const std::exception& e) {
+        log_.error(std::string("on_checkpoint callback threw: ") + e.what());
+      } catch (...) {
+        log_.error("on_checkpoint callback threw a non-standard exception");
+      }
+    }
     return batch.size();
   }
 
@@ -175,9 +197,11 @@ class Checkpointer {
   CheckpointMode mode_;
   std::chrono::duration<double> period_;
   Logger& log_;
+  std::function<void(const CheckpointReport&)> on_checkpoint_;
   std::mutex mutex_, write_mutex_;
   std::condition_variable cv_;
   std::vector<serial::CheckpointEntry> pending_;
+  std::vector<std::uint64_t> pending_ids_;  // only kept when there is an on_checkpoint callback
   unsigned next_ = 0;
   bool stop_ = false;
   std::thread thread_;
@@ -277,7 +301,8 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       logger_.info("loaded " + std::to_string(loaded) + " checkpointed results into the memo table");
     if (config_.checkpoint_mode != CheckpointMode::none)
       checkpointer_ = std::make_unique<detail::Checkpointer>(run_dir_ / "checkpoint", config_.checkpoint_mode,
-                                                             config_.checkpoint_period, logger_);
+                                                             config_.checkpoint_period, logger_,
+                                                             config_.on_checkpoint);
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");
     for (auto& e : config_.executors) {
       executors_.push_back({e, false});
@@ -604,7 +629,7 @@ void DataFlowKernel::memo_store(const TaskRecord& t) {
   if (!t.has_memo_key_) return;
   try {
     std::string bytes = t.encode_result();
-    if (checkpointer_) checkpointer_->add(t.memo_key_, bytes);
+    if (checkpointer_) checkpointer_->add(t.memo_key_, bytes, t.id_);
     memo_->store(t.memo_key_, std::move(bytes));
   } catch (const std::exception& e) {
     logger_.warning("cannot memoize task " + std::to_string(t.id_) + ": " + e.what());

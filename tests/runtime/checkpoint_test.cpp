@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
 #include <atomic>
 #include <fstream>
 
@@ -101,6 +103,47 @@ TEST(Checkpoint, ManualDfkExitAndPeriodicModes) {
     EXPECT_EQ(segments_in(dfk.run_dir() / "checkpoint"), 1u);  // written while the kernel runs
   }
   EXPECT_EQ(parsl::get_all_checkpoints(base).size(), 3u);
+}
+
+TEST(Checkpoint, OnCheckpointReportsEachDurableTaskOnce) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-report";
+  std::mutex m;
+  std::vector<std::uint64_t> reported;
+  std::vector<fs::path> segments;
+  parsl::Config c = config_in(base, parsl::CheckpointMode::task_exit);
+  c.on_checkpoint = [&](const parsl::CheckpointReport& r) {
+    EXPECT_TRUE(fs::exists(r.segment)) << r.segment;  // durable before it is reported
+    std::lock_guard lock(m);
+    reported.insert(reported.end(), r.task_ids.begin(), r.task_ids.end());
+    segments.push_back(r.segment);
+  };
+  std::vector<std::uint64_t> ids;
+  {
+    parsl::DataFlowKernel dfk(c);
+    for (int i = 0; i < 200; ++i) ids.push_back(costly(1000 + i).task_id());
+    g_fail_runs = 0;
+    fails_first(5).exception();  // fails: never checkpointed, never reported
+  }
+  std::sort(reported.begin(), reported.end());
+  EXPECT_EQ(reported, ids);
+  std::size_t entries = 0;
+  for (const auto& s : segments) entries += parsl::serial::read_checkpoint_segment(s).size();
+  EXPECT_EQ(entries, ids.size());
+}
+
+TEST(Checkpoint, AFailedWriteKeepsTheResultsForTheNextOne) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-write-fails";
+  parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::manual));
+  costly(2000).get();
+  costly(2001).get();
+  const fs::path dir = dfk.run_dir() / "checkpoint";
+  fs::remove_all(dir);
+  std::ofstream(dir) << "not a folder";  // the segment cannot be written
+  EXPECT_THROW(dfk.checkpoint(), parsl::CheckpointError);
+  fs::remove(dir);
+  fs::create_directories(dir);
+  costly(2002).get();
+  EXPECT_EQ(dfk.checkpoint(), 3u);  // the two from the failed write and the new one
 }
 
 TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {

@@ -35,6 +35,13 @@ struct TaskInfo {
   const std::string& executor;
 };
 
+/// A checkpoint segment that is now durable: written, fsynced and renamed into place, so a
+/// crash of the whole job from here on cannot lose these tasks' results.
+struct CheckpointReport {
+  std::filesystem::path segment;
+  std::vector<std::uint64_t> task_ids;  ///< the tasks whose results the segment holds
+};
+
 /// The checkpoint folder of the latest run under `run_dir` that has one (empty if none), and
 /// all of them, oldest first (Parsl's get_last_checkpoint / get_all_checkpoints).
 std::vector<std::filesystem::path> get_all_checkpoints(const std::filesystem::path& run_dir = "runinfo");
@@ -73,6 +80,11 @@ struct Config {
   /// a call whose memo key is found completes as memo_done without running. A bad file stops
   /// the start with CheckpointError naming it.
   std::vector<std::filesystem::path> checkpoint_files;
+  /// Called after each segment is durable, on the thread that wrote it (the checkpoint
+  /// thread, the one calling DataFlowKernel::checkpoint(), or the one shutting down). It
+  /// must not block and must not throw (an exception is logged and dropped). A task's future
+  /// can complete before its result is durable; this says when it is.
+  std::function<void(const CheckpointReport&)> on_checkpoint;
   LogLevel log_level = LogLevel::info;
   /// Run every function app's tries in forked child processes (AppOptions::isolate).
   bool isolate_tasks = false;
