@@ -165,6 +165,14 @@ int launcher_rank() noexcept {
   return -1;
 }
 
+int launcher_size() noexcept {
+  // Not SLURM_NTASKS: a batch script that runs the program without srun sees the whole
+  // allocation's task count there, and one rank is then what the user asked for.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* s = std::getenv(name)) return std::atoi(s);
+  return -1;
+}
+
 int run(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
   return run_on(comm, std::move(config), workflow);
 }
@@ -176,10 +184,22 @@ int run(int argc, char** argv, Config config, const std::function<void()>& workf
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   }
-  int rank = 0;
+  int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
   int status = 0;
-  if (Config::help_requested(argc, argv)) {
+  const int expected = launcher_size();
+  if (size == 1 && expected > 1) {
+    // A rank that lost its launcher (mpirun killed during start-up) or a program built
+    // against another MPI than the launcher's comes up alone. Running the whole workflow
+    // here would run every task a second time beside the real job: refuse.
+    std::fprintf(stderr,
+                 "parsl: the launcher started %d ranks, but this process is alone in MPI_COMM_WORLD "
+                 "(its launcher is gone, or the program was built with a different MPI than the "
+                 "launcher's); not running the workflow\n",
+                 expected);
+    status = 3;
+  } else if (Config::help_requested(argc, argv)) {
     if (rank == 0) std::fputs(Config::options_help().c_str(), stdout);
   } else {
     status = run_on(MPI_COMM_WORLD, std::move(config), workflow);

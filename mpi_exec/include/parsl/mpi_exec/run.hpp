@@ -15,7 +15,8 @@ namespace parsl {
 /// second thread while its main thread drives MPI; every other rank becomes a sub-master
 /// or a worker and serves tasks until the workflow is done. Returns the exit status, the
 /// same on every rank: 0 on success, 1 when the workflow threw (rank 0 prints the error
-/// once) or the kernel could not start, 2 for a bad command line.
+/// once) or the kernel could not start, 2 for a bad command line, 3 when the launcher
+/// started more ranks than MPI_COMM_WORLD holds (an orphaned rank; nothing runs).
 ///
 /// With one rank, tasks run on a local thread pool (a note on stderr says so).
 /// The workflow must not make MPI calls itself unless MPI was initialized with
@@ -28,6 +29,10 @@ int run(int argc, char** argv, const std::function<void()>& workflow);
 /// This process's rank as the launcher (mpirun, mpiexec, srun) set it in the environment,
 /// readable before MPI starts (to print a command-line error once); -1 when not launched so.
 int launcher_rank() noexcept;
+/// The job's size as the launcher set it in the environment (OMPI_COMM_WORLD_SIZE,
+/// PMI_SIZE); -1 when not launched so. `run(argc, argv, ...)` refuses to run when MPI
+/// reports one rank but this says more.
+int launcher_size() noexcept;
 
 /// Embedding: collective over `comm`, a communicator of an MPI program that has already
 /// initialized MPI (this call neither initializes nor finalizes it). Rank 0 of `comm` runs
