@@ -33,9 +33,10 @@ esac
 #   libcurl4-openssl-dev        staging remote inputs and outputs (http, https, ftp)
 #   python3-pyftpdlib           the FTP server the staging tests start on loopback
 #   libhdf5-dev hdf5-tools      checkpoint segment files (serial HDF5), h5dump
+#   procps           pgrep/pkill: the kill -9 tests find and kill every rank of a job
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
                 libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib
-                libhdf5-dev hdf5-tools "${PARSL_MPI_PACKAGES[@]}")
+                libhdf5-dev hdf5-tools procps "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.

@@ -11,7 +11,7 @@ AppRegistry& AppRegistry::instance() {
   return registry;
 }
 
-bool AppRegistry::add(std::shared_ptr<const AppDef> def) {
+bool AppRegistry::add(const std::shared_ptr<AppDef>& def) {
   std::lock_guard lock(mutex_);
   if (def->name.empty()) {
     problems_.push_back("an app was declared with an empty name");
@@ -25,13 +25,39 @@ bool AppRegistry::add(std::shared_ptr<const AppDef> def) {
                              : std::string("its argument or result types cannot be serialized")));
     return false;
   }
-  for (std::size_t pos : def->options.ignore_for_cache)
-    if (pos >= def->arity) {
-      problems_.push_back("app '" + def->name + "' leaves argument " + std::to_string(pos) +
-                          " out of its memo key, but it has only " + std::to_string(def->arity) +
-                          " parameters (positions count from 0)");
-      return false;
+  const auto& names = def->options.arg_names;
+  if (!names.empty() && names.size() != def->arity) {
+    problems_.push_back("app '" + def->name + "' names " + std::to_string(names.size()) +
+                        " parameters in arg_names, but it has " + std::to_string(def->arity));
+    return false;
+  }
+  def->ignored_positions.clear();
+  for (const ArgRef& ref : def->options.ignore_for_cache) {
+    std::size_t pos = 0;
+    if (ref.by_name()) {
+      const auto it = std::find(names.begin(), names.end(), ref.name());
+      if (it == names.end()) {
+        problems_.push_back("app '" + def->name + "' leaves argument '" + ref.name() +
+                            "' out of its memo key, but " +
+                            (names.empty() ? std::string("gives no arg_names to find it in")
+                                           : "its arg_names do not hold that name"));
+        return false;
+      }
+      pos = static_cast<std::size_t>(it - names.begin());
+    } else {
+      pos = ref.position();
+      if (pos >= def->arity) {
+        problems_.push_back("app '" + def->name + "' leaves argument " + std::to_string(pos) +
+                            " out of its memo key, but it has only " + std::to_string(def->arity) +
+                            " parameters (positions count from 0)");
+        return false;
+      }
     }
+    def->ignored_positions.push_back(pos);
+  }
+  std::sort(def->ignored_positions.begin(), def->ignored_positions.end());
+  def->ignored_positions.erase(std::unique(def->ignored_positions.begin(), def->ignored_positions.end()),
+                               def->ignored_positions.end());
   auto [it, inserted] = apps_.emplace(def->name, def);
   if (!inserted) {
     problems_.push_back("app name '" + def->name +

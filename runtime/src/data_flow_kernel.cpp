@@ -606,7 +606,7 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
 
 bool DataFlowKernel::memo_lookup(TaskRecord& t) {
   serial::ContentHasher h;
-  const auto& ignore = t.app().options.ignore_for_cache;
+  const auto& ignore = t.app().ignored_positions;
   h.add_field(t.app().name).add_field(t.app().options.version);
   h.add_field(ignore.empty() ? t.encode_arguments() : t.encode_arguments_except(ignore));
   t.memo_key_ = h.digest();

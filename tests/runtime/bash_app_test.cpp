@@ -146,4 +146,23 @@ TEST(BashApp, MemoKeysDoNotDependOnTheRunDirectoryOrRedirects) {
   EXPECT_EQ(f.state(), parsl::TaskState::memo_done);
   EXPECT_EQ(g_cached_runs.load(), 1);
 }
+
+std::atomic<int> g_named_runs{0};
+const auto named_echo = parsl::bash_app("bash_test.named_echo", [](int x, const std::string& /*tag*/, int y) {
+  g_named_runs.fetch_add(1);
+  return "echo " + std::to_string(x + y);
+}, parsl::AppOptions{.cache = true, .arg_names = {"x", "tag", "y"}, .ignore_for_cache = {"tag", 2}});
+
+TEST(BashApp, IgnoreForCacheByNameAndPositionCountsTheUsersParameters) {
+  g_named_runs = 0;
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  named_echo(1, "a", 5).get();
+  auto same = named_echo(1, "b", 6);  // tag (by name) and y (position 2) are left out
+  same.get();
+  EXPECT_EQ(same.state(), parsl::TaskState::memo_done);
+  auto other = named_echo(2, "a", 5);
+  other.get();
+  EXPECT_EQ(other.state(), parsl::TaskState::exec_done);
+  EXPECT_EQ(g_named_runs.load(), 2);
+}
 }  // namespace

@@ -120,6 +120,54 @@ TEST(Memoization, IgnoringAPositionThatDoesNotExistIsRejected) {
   parsl::AppRegistry::instance().clear_problems();
 }
 
+TEST(Memoization, IgnoredArgumentsCanBeNamed) {
+  std::atomic<int> runs{0};
+  const auto fit = parsl::app(
+      "memo_test.fit_named",
+      [&runs](int model, std::string /*log_dir*/, int verbosity) {
+        runs.fetch_add(1);
+        return model * 10 + (verbosity > 100 ? 1 : 0);
+      },
+      parsl::AppOptions{.cache = true, .arg_names = {"model", "log_dir", "verbosity"},
+                        .ignore_for_cache = {"log_dir"}});
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  EXPECT_EQ(fit(3, "logs/a", 1).get(), 30);
+  auto again = fit(3, "logs/b", 1);  // only the named, ignored argument differs
+  EXPECT_EQ(again.get(), 30);
+  EXPECT_EQ(again.state(), parsl::TaskState::memo_done);
+  auto louder = fit(3, "logs/a", 2);  // verbosity is part of the key
+  EXPECT_EQ(louder.get(), 30);
+  EXPECT_EQ(louder.state(), parsl::TaskState::exec_done);
+  EXPECT_EQ(runs.load(), 2);
+}
+
+TEST(Memoization, BadIgnoreNamesAreRejectedWithTheApp) {
+  const auto expect_problem = [](const std::string& text) {
+    try {
+      parsl::AppRegistry::instance().check();
+      ADD_FAILURE() << "no problem reported; expected: " << text;
+    } catch (const parsl::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+    parsl::AppRegistry::instance().clear_problems();
+  };
+  {
+    const auto bad = parsl::app("memo_test.unknown_name", [](int x, int y) { return x + y; },
+                                parsl::AppOptions{.cache = true, .arg_names = {"x", "y"}, .ignore_for_cache = {"z"}});
+    expect_problem("app 'memo_test.unknown_name' leaves argument 'z' out of its memo key, but its arg_names do not hold that name");
+  }
+  {
+    const auto bad = parsl::app("memo_test.no_names", [](int x) { return x; },
+                                parsl::AppOptions{.cache = true, .ignore_for_cache = {"x"}});
+    expect_problem("gives no arg_names to find it in");
+  }
+  {
+    const auto bad = parsl::app("memo_test.too_many_names", [](int x) { return x; },
+                                parsl::AppOptions{.cache = true, .arg_names = {"x", "y"}});
+    expect_problem("app 'memo_test.too_many_names' names 2 parameters in arg_names, but it has 1");
+  }
+}
+
 TEST(Memoization, KeyIsAStorableContentHash) {
   // The memo key covers name, version and argument bytes; it is a 128-bit value that a
   // checkpoint can store. Two kernels in sequence start with empty tables (no checkpoint yet).

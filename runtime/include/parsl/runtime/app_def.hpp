@@ -7,11 +7,28 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "parsl/runtime/data_future.hpp"
 
 namespace parsl {
+
+/// One argument of an app, by position (0-based) or by name (a name from
+/// AppOptions::arg_names): `{1}`, `{"log_dir"}`.
+class ArgRef {
+ public:
+  ArgRef(std::size_t position) : ref_(position) {}  // NOLINT: implicit on purpose
+  ArgRef(std::string name) : ref_(std::move(name)) {}  // NOLINT
+  template <std::size_t N>
+  ArgRef(const char (&name)[N]) : ref_(std::string(name)) {}  // NOLINT
+  bool by_name() const noexcept { return std::holds_alternative<std::string>(ref_); }
+  std::size_t position() const { return std::get<std::size_t>(ref_); }
+  const std::string& name() const { return std::get<std::string>(ref_); }
+
+ private:
+  std::variant<std::size_t, std::string> ref_;
+};
 
 /// How an app behaves; given once where the app is declared.
 struct AppOptions {
@@ -21,10 +38,13 @@ struct AppOptions {
   bool cache = false;
   /// Part of the memo key: change it when the app's code changes meaning.
   std::string version;
-  /// Argument positions (0-based) left out of the memo key, e.g. a log level or an output
-  /// directory that does not change the result (Parsl's ignore_for_cache; C++ parameters
-  /// have no names, so positions).
-  std::vector<std::size_t> ignore_for_cache;
+  /// Names of the app's parameters, in order (C++ keeps none at run time). Optional; when
+  /// given there must be one per parameter, and ignore_for_cache can use them.
+  std::vector<std::string> arg_names;
+  /// Arguments left out of the memo key, by position or by name (Parsl's ignore_for_cache),
+  /// e.g. a log level or an output directory that does not change the result:
+  /// `{.arg_names = {"model", "log_dir"}, .ignore_for_cache = {"log_dir"}}` or `{1}`.
+  std::vector<ArgRef> ignore_for_cache;
   /// Executor labels this app may run on; empty means any of the kernel's executors.
   std::vector<std::string> executors;
   /// Default walltime of each try (function apps: the future fails with AppTimeout).
@@ -62,6 +82,8 @@ struct AppDef {
   bool serializable = false;
   /// Number of parameters.
   std::size_t arity = 0;
+  /// options.ignore_for_cache as sorted positions, resolved when the app is registered.
+  std::vector<std::size_t> ignored_positions;
   /// Runs the app from encoded arguments and returns the encoded result; throws what the
   /// app throws. Empty for apps that are not serializable. Used by remote workers.
   std::function<std::string(std::string_view)> invoke_encoded;

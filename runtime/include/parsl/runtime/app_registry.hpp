@@ -25,13 +25,16 @@ class AppRegistry {
   /// that cannot be memoized) is not added: the problem is recorded and reported by
   /// `check()`, which the kernel calls at start-up (throwing during static initialization
   /// would abort before main with no useful message). Returns false then.
-  bool add(std::shared_ptr<const AppDef> def);
+  /// Also resolves `options.ignore_for_cache` into `ignored_positions` (an unknown name or
+  /// position is such a problem).
+  bool add(const std::shared_ptr<AppDef>& def);
   /// Removes `def` if it is the registered one for its name.
   void remove(const AppDef* def) noexcept;
   /// The app named `name`, or nullptr.
   std::shared_ptr<const AppDef> find(const std::string& name) const;
   /// Throws ConfigError naming every bad declaration seen: a name declared more than once,
-  /// an empty name, caching asked for an app that cannot be memoized.
+  /// an empty name, caching asked for an app that cannot be memoized, a bad ignore_for_cache
+  /// or arg_names.
   void check() const;
   /// Forgets the recorded problems (tests that declare bad apps on purpose).
   void clear_problems();

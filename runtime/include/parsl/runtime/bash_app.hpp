@@ -150,8 +150,10 @@ class BashApp {
   // the command computes, and differs between runs: keep it out of memo keys, and shift the
   // user's positions past it.
   static AppOptions for_wrapper(AppOptions o) {
-    for (auto& pos : o.ignore_for_cache) ++pos;
-    o.ignore_for_cache.push_back(0);
+    for (auto& ref : o.ignore_for_cache)
+      if (!ref.by_name()) ref = ArgRef(ref.position() + 1);
+    o.ignore_for_cache.emplace_back(std::size_t{0});
+    if (!o.arg_names.empty()) o.arg_names.insert(o.arg_names.begin(), "(bash io)");
     return o;
   }
 
