@@ -138,6 +138,10 @@ int main(int argc, char** argv) {
   config.checkpoint_mode = parsl::CheckpointMode::task_exit;
   if (opt.resume) config.checkpoint_files = parsl::get_all_checkpoints(config.run_dir);
   const std::size_t n = campaign.tasks.size();
+  std::atomic<std::size_t> checkpointed{0};  // results in segments on disk, this run
+  config.on_checkpoint = [&checkpointed](const parsl::CheckpointReport& r) {
+    checkpointed.fetch_add(r.task_ids.size());
+  };
   bool any_failed = false;
   int status = parsl::run(argc, argv, config, [&] {
     auto& dfk = parsl::DataFlowKernel::current();
@@ -199,8 +203,9 @@ int main(int argc, char** argv) {
       const double rate = secs > 0 ? static_cast<double>(ok + bad) / secs : 0;
       const double left = rate > 0 ? static_cast<double>(n - finished) / rate : -1;
       char line[256];
-      std::snprintf(line, sizeof line, "%zu/%zu done, %zu failed, %ld running, %.1f tasks/s, %s elapsed, %s left",
-                    ok + skip, n, bad, running, rate, fmt_duration(secs).c_str(),
+      std::snprintf(line, sizeof line,
+                    "%zu/%zu done (%zu checkpointed), %zu failed, %ld running, %.1f tasks/s, %s elapsed, %s left",
+                    ok + skip, n, checkpointed.load() + skip, bad, running, rate, fmt_duration(secs).c_str(),
                     last ? "0s" : fmt_duration(left).c_str());
       if (mode == "bar") {
         const int width = 30, filled = static_cast<int>(width * static_cast<double>(finished) / static_cast<double>(n));
@@ -224,6 +229,11 @@ int main(int argc, char** argv) {
       }
     });
     dfk.wait_for_current_tasks();
+    try {
+      dfk.checkpoint();  // what finished last is on disk before the summary says so
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "parsl-run: the last checkpoint failed: %s\n", e.what());
+    }
     finished_all = true;
     progress.join();
     if (mode != "off") report(true);
@@ -246,6 +256,8 @@ int main(int argc, char** argv) {
     }
     std::printf("parsl-run: %zu tasks: %zu succeeded, %zu failed, %zu skipped (done in an earlier run), in %s\n", n,
                 succeeded.load(), failed.load(), skipped.load(), fmt_duration(secs).c_str());
+    std::printf("parsl-run: %zu results checkpointed in %s (--resume skips them)\n", checkpointed.load(),
+                (dfk.run_dir() / "checkpoint").c_str());
     if (failed.load() > 0) {
       std::printf("parsl-run: failed tasks and their logs: %s\n", failed_file.c_str());
       any_failed = true;
