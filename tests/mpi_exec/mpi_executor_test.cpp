@@ -2,7 +2,11 @@
 // the workflow (and its assertions), the others serve tasks.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
 
 #include <cstdlib>
 #include <fstream>
@@ -60,6 +64,16 @@ const auto bash_sleep = parsl::bash_app("mpi_test.bash_sleep", [](int s) { retur
 
 const auto crash_isolated = parsl::app("mpi_test.crash_isolated", [](int) -> int { std::abort(); },
                                        parsl::AppOptions{.isolate = true});
+
+// The first try's child is killed (as the OOM killer would); the retry finds the marker.
+const auto killed_first_try = parsl::app("mpi_test.killed_first_try", [](std::string marker) -> int {
+  const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd >= 0) {
+    ::close(fd);
+    ::raise(SIGKILL);
+  }
+  return std::atoi(std::getenv("PARSL_WORKER_RANK"));
+}, parsl::AppOptions{.isolate = true});
 
 int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_config()) {
   return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
@@ -175,6 +189,20 @@ TEST(MpiExecutor, IsolatedCrashFailsOnlyThatTaskAndTheWorkerGoesOn) {
     for (int i = 0; i < 20; ++i) after.push_back(square(i));
     for (int i = 0; i < 20; ++i) EXPECT_EQ(after[static_cast<std::size_t>(i)].get(), i * i);
   });
+  EXPECT_EQ(status, 0);
+}
+
+TEST(MpiExecutor, ALostIsolatedWorkerIsRetriedWhenTheBudgetAllows) {
+  parsl::Config c = parsl::test::mpi_config();
+  c.retries = 1;
+  const int status = run([] {
+    const auto marker = (parsl::test::scratch_dir() / "killed_first_try").string();
+    auto f = killed_first_try(marker);
+    EXPECT_GT(f.get(), 0);  // the second try ran on a worker rank
+    EXPECT_TRUE(std::filesystem::exists(marker));  // so the first one did run, and was lost
+    auto& dfk = parsl::DataFlowKernel::current();
+    EXPECT_EQ(dfk.task_state_counts()[parsl::TaskState::exec_done], 1);
+  }, c);
   EXPECT_EQ(status, 0);
 }
 
