@@ -291,11 +291,20 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       } else {
         segments.push_back(source);  // a missing file is reported by the reader, by name
       }
-      for (const auto& seg : segments)
-        for (auto& entry : serial::read_checkpoint_segment(seg)) {
+      for (const auto& seg : segments) {
+        std::vector<serial::CheckpointEntry> entries;
+        try {
+          entries = serial::read_checkpoint_segment(seg);
+        } catch (const CheckpointError& e) {
+          throw CheckpointError(std::string(e.what()) +
+                                "; nothing was run. Move that file aside to start from the other checkpoints "
+                                "(its tasks then run again), or leave it out of Config::checkpoint_files");
+        }
+        for (auto& entry : entries) {
           memo_->store(entry.key, std::move(entry.value));
           ++loaded;
         }
+      }
     }
     if (!config_.checkpoint_files.empty())
       logger_.info("loaded " + std::to_string(loaded) + " checkpointed results into the memo table");

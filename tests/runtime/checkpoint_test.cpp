@@ -156,6 +156,7 @@ TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {
     FAIL();
   } catch (const parsl::CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Move that file aside"), std::string::npos) << e.what();
   }
   parsl::DataFlowKernel after(parsl::test::thread_config());  // nothing was left half-started
   EXPECT_EQ(costly(3).get(), 9);
