@@ -1,6 +1,6 @@
 // parsl-run: a resumable campaign of shell commands.
 //
-//   mpirun -np N parsl-run [--resume] [--retries=R] [--walltime=S] [--progress=auto|bar|lines|off]
+//   mpirun -np N parsl-run [--help] [--resume] [--retries=R] [--walltime=S] [--progress=auto|bar|lines|off]
 //                          [--parsl-*...] TASKFILE
 //
 // TASKFILE: one command per line (text), or one JSON object per line (.jsonl/.json):
@@ -55,8 +55,21 @@ struct Options {
 
 bool is_rank0() { return parsl::launcher_rank() <= 0; }
 
+constexpr const char* kUsage =
+    "usage: mpirun -np N parsl-run [OPTIONS] [--parsl-...] TASKFILE\n"
+    "  TASKFILE        one shell command per line, or JSON lines (.jsonl/.json):\n"
+    "                  {\"id\": \"fit-3\", \"command\": \"./fit 3\", \"depends\": [\"prep\"], \"retries\": 2,\n"
+    "                   \"walltime\": 600, \"inputs\": [\"data.h5\"], \"outputs\": [\"fit3.out\"]}\n"
+    "  --resume        skip the tasks checkpointed by earlier runs under the run directory\n"
+    "  --retries=R     retries per task (0 to 1000; a task's own \"retries\" wins)\n"
+    "  --walltime=S    seconds per try (a task's own \"walltime\" wins)\n"
+    "  --progress=auto|bar|lines|off   progress on stderr (auto: a bar on a terminal)\n"
+    "  --help          this text; --parsl-help lists the --parsl-* options\n"
+    "Exit status: 0 all succeeded, 1 some failed (see runinfo/NNN/failed_tasks.txt), 2 bad\n"
+    "command line or task file.\n";
+
 [[noreturn]] void usage_error(const std::string& what) {
-  if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n(see the comment at the top of parsl_run.cpp)\n", what.c_str());
+  if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n%s", what.c_str(), kUsage);
   std::exit(2);
 }
 
@@ -67,6 +80,10 @@ Options parse_args(int argc, char** argv) {
     const auto eq = a.find('=');
     const std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
     if (a.rfind("--parsl-", 0) == 0) continue;
+    if (a == "--help" || a == "-h") {
+      if (is_rank0()) std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
     if (a == "--resume") {
       o.resume = true;
     } else if (name == "--retries") {
@@ -115,23 +132,47 @@ std::string fmt_duration(double s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse_args(argc, argv);
-  parsl::campaign::Campaign campaign;
-  {
-    std::ifstream in(opt.file);
-    if (!in) usage_error("cannot open the task file " + opt.file + ": " + std::strerror(errno));
-    try {
-      campaign = parsl::campaign::parse(in, opt.file, parsl::campaign::format_of(opt.file));
-    } catch (const parsl::Error& e) {
-      if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n", e.what());
-      return 2;
-    }
+  if (parsl::Config::help_requested(argc, argv)) {
+    if (is_rank0()) std::fputs(parsl::Config::options_help().c_str(), stdout);
+    return 0;
   }
+  const Options opt = parse_args(argc, argv);
   parsl::Config config;
   try {
     config = parsl::Config::from_args(argc, argv);
   } catch (const parsl::Error& e) {
     usage_error(e.what());
+  }
+  // Only rank 0 reads the task file (at 100,000 ranks, every rank reading it would hammer the
+  // file system); the others learn from a broadcast whether to serve tasks or stop.
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  parsl::campaign::Campaign campaign;
+  int parse_status = 0;
+  if (rank == 0) {
+    std::ifstream in(opt.file);
+    if (!in) {
+      std::fprintf(stderr, "parsl-run: cannot open the task file %s: %s\n", opt.file.c_str(), std::strerror(errno));
+      parse_status = 2;
+    } else {
+      try {
+        campaign = parsl::campaign::parse(in, opt.file, parsl::campaign::format_of(opt.file));
+      } catch (const parsl::Error& e) {
+        std::fprintf(stderr, "parsl-run: %s\n", e.what());
+        parse_status = 2;
+      }
+    }
+  }
+  MPI_Bcast(&parse_status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (parse_status != 0) {
+    if (!initialized) MPI_Finalize();
+    return parse_status;
   }
   config.executors.push_back(std::make_shared<parsl::MpiExecutor>(parsl::MpiOptions{}));
   config.app_cache = true;
@@ -263,6 +304,7 @@ int main(int argc, char** argv) {
       any_failed = true;
     }
   });
+  if (!initialized) MPI_Finalize();
   // Only rank 0 knows; its status is the job's (mpirun reports the first non-zero one).
   return status != 0 ? status : any_failed ? 1 : 0;
 }
