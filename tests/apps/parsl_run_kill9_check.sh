@@ -10,8 +10,11 @@ parsl_run=$1 n=$2
 shift 2
 launcher=("$@")
 work=$(mktemp -d)
+# Everything of a job holds $work on its command line: the launcher and ranks (the task file)
+# and the task commands (the file they append to). A SIGKILLed rank cannot stop the task
+# processes it started, so they are killed too, as a batch system's cgroup would.
 cleanup() {
-  pkill -9 -f -- "$work/tasks.txt" 2>/dev/null || true
+  pkill -9 -f -- "$work/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,8 +38,9 @@ for kill in 1 2; do
   done
   sleep 0.$(( RANDOM % 3 ))
   kill -9 -- "-$pid" 2>/dev/null || true
-  pkill -9 -f -- "$work/tasks.txt" 2>/dev/null || true
-  for _ in $(seq 200); do pgrep -f -- "$work/tasks.txt" > /dev/null || break; sleep 0.05; done
+  pkill -9 -f -- "$work/" 2>/dev/null || true
+  for _ in $(seq 200); do pgrep -f -- "$work/" > /dev/null || break; sleep 0.05; done
+  sleep 0.05  # a task's sleep, orphaned by its killed bash, ends without writing
   # The last progress bar before the kill: "N/M done (C checkpointed), ..."
   promised=$(tr '\r' '\n' < "$work/err.$kill" | sed -n 's/.*done (\([0-9]*\) checkpointed).*/\1/p' | tail -1)
   echo "run $kill: killed after $(( $(wc -l < "$work/ran") - lines_before )) executions; it had reported ${promised:-0} results checkpointed"
