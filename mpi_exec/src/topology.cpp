@@ -24,13 +24,25 @@ Topology Topology::build(const std::vector<int>& node_of_rank, int fanout, int p
     if (inserted) node_order.push_back(node_of_rank[static_cast<std::size_t>(r)]);
     it->second.push_back(r);
   }
-  std::vector<int> submasters, lone;
+  std::vector<int> submasters, lone, root_workers;
   for (std::size_t ni = 0; ni < node_order.size(); ++ni) {
     std::vector<int> ranks;
     for (int r : by_node[node_order[ni]])
       if (r != 0) ranks.push_back(r);
     for (int r : by_node[node_order[ni]]) t.places_[static_cast<std::size_t>(r)].node = static_cast<int>(ni);
     if (ranks.empty()) continue;
+    if (ni == 0) {
+      // Rank 0's own node: the root serves its workers itself (a sub-master there would
+      // cost a rank and a hop for nothing).
+      for (std::size_t i = 0; i < ranks.size(); ++i) {
+        auto& w = t.places_[static_cast<std::size_t>(ranks[i])];
+        w.role = Role::worker;
+        w.local_worker = static_cast<int>(i);
+        w.node_workers = static_cast<int>(ranks.size());
+        root_workers.push_back(ranks[i]);
+      }
+      continue;
+    }
     if (ranks.size() == 1) {
       lone.push_back(ranks[0]);
       auto& p = t.places_[static_cast<std::size_t>(ranks[0])];
@@ -81,6 +93,7 @@ Topology Topology::build(const std::vector<int>& node_of_rank, int fanout, int p
     }
     heads = leaders;
   }
+  heads.insert(heads.end(), root_workers.begin(), root_workers.end());
   for (int h : heads) {
     t.places_[0].children.push_back(h);
     t.places_[static_cast<std::size_t>(h)].parent = 0;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_processes.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
@@ -152,6 +153,7 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error("bash app '" + app + "': cannot start /bin/bash: " + std::strerror(rc));
+  const TrackedChild tracked(-pid);  // Ctrl-C or SIGTERM of this process kills the whole group
 
   int status = 0;
   if (!task.walltime) {

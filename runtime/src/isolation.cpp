@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "child_processes.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
@@ -67,8 +68,14 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
   }
   if (pid == 0) {
     ::close(fds[0]);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {  // not the parent's task-killing handler
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN && (old.sa_flags & SA_SIGINFO) == 0)
+        ::signal(sig, SIG_DFL);
+    }
     child(app, args, fds[1]);
   }
+  const detail::TrackedChild tracked(pid);  // Ctrl-C or SIGTERM of this process kills the try too
   ::close(fds[1]);
   // With a walltime, poll so the child can be killed at the deadline: the one case where a
   // function app's code really stops.

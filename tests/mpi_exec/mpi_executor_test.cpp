@@ -8,11 +8,13 @@
 #include <csignal>
 #include <filesystem>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "mpi_test_support.hpp"
 #include "parsl/mpi_exec/topology.hpp"
@@ -203,6 +205,31 @@ TEST(MpiExecutor, ALostIsolatedWorkerIsRetriedWhenTheBudgetAllows) {
     auto& dfk = parsl::DataFlowKernel::current();
     EXPECT_EQ(dfk.task_state_counts()[parsl::TaskState::exec_done], 1);
   }, c);
+  EXPECT_EQ(status, 0);
+}
+
+// Slow too: a no-op here would teach its worker to prefetch deeply (see the docs on mixed
+// short and long tasks).
+const auto worker_count = parsl::app("mpi_test.worker_count", [](int) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return std::atoi(std::getenv("PARSL_WORKER_COUNT"));
+});
+const auto slow_rank = parsl::app("mpi_test.slow_rank", [](int) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return std::atoi(std::getenv("PARSL_WORKER_RANK"));
+});
+
+TEST(MpiExecutor, LongTasksSpreadOverIdleWorkersInsteadOfQueueing) {
+  const int status = run([] {
+    const int workers = worker_count(0).get();
+    ASSERT_GE(workers, 1);
+    std::vector<parsl::AppFuture<int>> fs;
+    for (int i = 0; i < workers; ++i) fs.push_back(slow_rank(i));
+    std::set<int> ranks;
+    for (auto& f : fs) ranks.insert(f.get());
+    // One task per worker: none was queued behind another while a worker sat idle.
+    EXPECT_EQ(static_cast<int>(ranks.size()), workers);
+  });
   EXPECT_EQ(status, 0);
 }
 

@@ -38,12 +38,24 @@ void check_consistent(const Topology& t, int prefetch) {
   EXPECT_EQ(t.place(0).capacity, static_cast<std::int64_t>(workers) * (1 + prefetch));
 }
 
-TEST(Topology, OneNodeGetsOneSubMaster) {
+TEST(Topology, OneNodeIsAFlatTree) {
+  // The root serves the workers of its own node itself: no rank is spent on a sub-master.
   auto t = Topology::build(std::vector<int>(8, 0), 64, 4);
   check_consistent(t, 4);
-  EXPECT_EQ(t.place(1).role, Role::submaster);
-  EXPECT_EQ(t.place(1).children.size(), 6u);
-  EXPECT_EQ(t.workers(), 6);
+  for (int r = 1; r < 8; ++r) EXPECT_EQ(t.place(r).role, Role::worker) << "rank " << r;
+  EXPECT_EQ(t.place(0).children.size(), 7u);
+  EXPECT_EQ(t.workers(), 7);
+  EXPECT_EQ(t.depth(), 1);
+}
+
+TEST(Topology, OtherNodesGetASubMasterEach) {
+  auto t = Topology::build(nodes_of(12, 4), 64, 0);  // nodes {0..3} {4..7} {8..11}
+  check_consistent(t, 0);
+  EXPECT_EQ(t.place(4).role, Role::submaster);
+  EXPECT_EQ(t.place(8).role, Role::submaster);
+  EXPECT_EQ(t.place(4).children, (std::vector<int>{5, 6, 7}));
+  EXPECT_EQ(t.place(1).parent, 0);  // rank 0's node: workers under the root
+  EXPECT_EQ(t.workers(), 3 + 3 + 3);
   EXPECT_EQ(t.depth(), 2);
 }
 
@@ -58,10 +70,10 @@ TEST(Topology, SmallFanOutGivesDeeperTrees) {
   auto t = Topology::build(nodes_of(8, 2), 2, 1);  // nodes {0,1} {2,3} {4,5} {6,7}
   check_consistent(t, 1);
   EXPECT_EQ(t.depth(), 3);
-  EXPECT_LE(t.place(0).children.size(), 2u);
+  EXPECT_LE(t.place(0).children.size(), 2u + 1u);  // fan-out, plus the worker of its node
   auto t5 = Topology::build(nodes_of(5, 2), 2, 1);
   check_consistent(t5, 1);
-  EXPECT_EQ(t5.depth(), 2);  // root -> 2 -> {3, 1}, and 4
+  EXPECT_EQ(t5.depth(), 2);  // root -> 2 -> 3, root -> 4, root -> 1
 }
 
 TEST(Topology, ScalesTo8192NodesWithBoundedFanOut) {
@@ -72,7 +84,7 @@ TEST(Topology, ScalesTo8192NodesWithBoundedFanOut) {
   for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
   // A head leads a group at each level it rises: own node's workers + (fanout-1) per level.
   EXPECT_LE(widest, 31u + 2u * 63u);
-  EXPECT_EQ(t.workers(), 8191 * 31 + 30);
+  EXPECT_EQ(t.workers(), 8191 * 31 + 31);
   EXPECT_EQ(t.depth(), 4);
 }
 

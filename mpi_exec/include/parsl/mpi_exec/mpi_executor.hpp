@@ -26,8 +26,10 @@ struct MpiOptions {
   int ranks_per_node = 0;
   /// Tasks a worker holds beyond the one it runs, at least (--parsl-mpi-prefetch). A worker
   /// whose tasks are short raises this towards `max_prefetch` to hold about 1 ms of work;
-  /// long tasks keep it here, so they balance well. Set both equal for a fixed depth.
-  int prefetch = 2;
+  /// tasks of 1 ms or more keep it here. The default 0 (Parsl's prefetch_capacity) means a
+  /// long task never waits behind another on a busy worker while a worker is idle. Set both
+  /// equal for a fixed depth.
+  int prefetch = 0;
   /// Upper bound of the adaptive prefetch (--parsl-mpi-max-prefetch).
   int max_prefetch = 64;
   /// Bind each worker to its share of its node's cores with hwloc (--parsl-mpi-pin).

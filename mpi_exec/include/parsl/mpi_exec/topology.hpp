@@ -24,14 +24,15 @@ struct RankPlace {
 
 /// The whole tree.
 ///
-/// Rules: rank 0 is the root. On each node, when the node has two or more ranks other than
-/// rank 0, its lowest such rank is the node's sub-master and the others are its workers; a
-/// node with one such rank has just a worker. The nodes' heads (sub-masters first) hang under
-/// the root; when there are more than `fanout`, they are grouped `fanout` at a time under the
-/// first head of each group (a sub-master where the group has one), level by level. A rank
-/// therefore has at most (fanout - 1) children per level it leads, plus the workers of its own
-/// node, plus the root's at most `fanout`: at 8,192 nodes of 32 ranks and fan-out 64, at most
-/// 157 children and a depth of 4.
+/// Rules: rank 0 is the root, and the other ranks of its node are workers under it. On every
+/// other node, when the node has two or more ranks, its lowest rank is the node's sub-master
+/// and the others are its workers; a node with one rank has just a worker. The nodes' heads
+/// (sub-masters first) hang under the root; when there are more than `fanout`, they are
+/// grouped `fanout` at a time under the first head of each group (a sub-master where the
+/// group has one), level by level. A rank therefore has at most (fanout - 1) children per
+/// level it leads, plus the workers of its own node, plus the root's at most `fanout`: at
+/// 8,192 nodes of 32 ranks and fan-out 64, at most 157 children and a depth of 4. A job on
+/// one node is a flat tree: the root and its workers.
 class Topology {
  public:
   /// `node_of_rank[r]` is the node of rank r (any integers; equal means same node).

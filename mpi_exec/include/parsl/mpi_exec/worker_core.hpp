@@ -18,7 +18,7 @@ namespace parsl::mpi {
 /// Adaptive prefetch: the worker asks for enough tasks to hold 1 + prefetch, where prefetch
 /// starts at `min_prefetch` and rises towards `max_prefetch` while its tasks are short (so
 /// that about `kPrefetchWindow` of work waits in its queue). Long tasks keep it at the
-/// minimum, so they are not stranded behind each other at the end of a campaign.
+/// minimum (0 by default), so none waits behind another while some worker is idle.
 class WorkerCore {
  public:
   /// Runs one task and returns its encoded result, or throws what the app threw.
