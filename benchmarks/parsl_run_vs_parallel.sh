@@ -24,7 +24,7 @@ for rep in $(seq "$REPS"); do
   t0=$(now); for _ in $(seq 1000); do /bin/bash -c true; done; t1=$(now)
   floor_runs+=("$(awk -v a="$t0" -v b="$t1" -v c="$cores" 'BEGIN {print (b - a) / 1000 / c}')")
   for np in $RANKS; do
-    workers=$(( np > 2 ? np - 2 : 1 ))  # rank 0 and one sub-master do not run tasks
+    workers=$(( np - 1 ))  # on one machine every rank but rank 0 runs tasks
     t0=$(now)
     "$PARSL_MPIRUN" -np "$np" "$PARSL_BUILD_DIR/bin/parsl-run" --progress=off \
       --parsl-run-dir="$work/runinfo" "$work/tasks.txt" > /dev/null
@@ -39,7 +39,7 @@ echo "floor: spawning bash -c true costs $(awk -v p="$per_task" -v c="$cores" 'B
 echo "| ranks | workers | parsl-run (s) | tasks/s | GNU parallel -j workers (s) | tasks/s | parsl-run / parallel | parsl-run / floor |"
 echo "|---|---|---|---|---|---|---|---|"
 for np in $RANKS; do
-  workers=$(( np > 2 ? np - 2 : 1 ))
+  workers=$(( np - 1 ))
   a=$(echo ${ours[$np]} | tr ' ' '\n' | median); b=$(echo ${theirs[$np]} | tr ' ' '\n' | median)
   echo "| $np | $workers | $a | $(rate "$a") | $b | $(rate "$b") | $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2fx", b / a}') | $(awk -v r="$(rate "$a")" -v f="$floor_rate" 'BEGIN {printf "%.0f%%", 100 * r / f}') |"
 done
