@@ -11,6 +11,8 @@
 # Kills land at three kinds of moment, in turn: a random time after launch (often during MPI
 # start-up), and twice a random point in the task phase (after a random number of tasks
 # finished, at most half of those left, so that later runs still have work to be killed in).
+# The last kill waits until every task of its run has finished, so it lands in the final
+# checkpoint flush or the shutdown.
 #   kill9_mpirun_check.sh PROGRAM KILLS N LAUNCHER [LAUNCHER ARGS...]
 set -euo pipefail
 prog=$1 kills=$2 n=$3
@@ -51,6 +53,7 @@ for run in $(seq "$kills"); do
     done
     left=$(( n - $(grep -c "^loaded $run " "$log" || true) ))
     target=$(( RANDOM % (left / 2 + 1) ))  # at most half: later runs have work left too
+    (( run == kills )) && target=$left  # the last kill: once all is done, in the final flush and shutdown
     for _ in $(seq 6000); do
       (( $(grep -c "^done $run " "$log" || true) >= target )) && break
       kill -0 "$pid" 2>/dev/null || break
