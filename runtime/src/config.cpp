@@ -54,7 +54,7 @@ std::string Config::options_help() {
          "  --parsl-app-cache=B     true | false: memoize apps declared cacheable (default true)\n"
          "  --parsl-mpi-fanout=N    most children per dispatcher rank in the MPI tree (default 64)\n"
          "  --parsl-mpi-ranks-per-node=N  group ranks into nodes of N (default: real nodes)\n"
-         "  --parsl-mpi-prefetch=N  least tasks a worker holds beyond the one it runs (default 2)\n"
+         "  --parsl-mpi-prefetch=N  least tasks a worker holds beyond the one it runs (default 0)\n"
          "  --parsl-mpi-max-prefetch=N  most, for short tasks (default 64)\n"
          "  --parsl-mpi-pin=B       pin workers to cores with hwloc (default true)\n"
          "  --parsl-help            print this help and exit\n";
