@@ -35,20 +35,44 @@ void ThreadPoolExecutor::submit(TaskHandle task) {
     if (stop_ || !started_)
       throw KernelError("executor '" + label() + "' is not running: task " + std::to_string(task.id()) +
                         " cannot be queued");
-    queue_.push_back(std::move(task));
+    const int priority = task.priority();
+    if (priority == 0) {
+      normal_.push_back(std::move(task));
+    } else {
+      others_[priority].push_back(std::move(task));
+      ++others_queued_;
+    }
     queued_.fetch_add(1, std::memory_order_release);
     wake = sleeping_ > 0;
   }
   if (wake) cv_.notify_one();
 }
 
-bool ThreadPoolExecutor::try_pop(TaskHandle& out) {
-  std::lock_guard lock(mutex_);
-  if (queue_.empty()) return false;
-  out = std::move(queue_.front());
-  queue_.pop_front();
+bool ThreadPoolExecutor::pop_locked(TaskHandle& out) {
+  if (others_queued_ > 0) {
+    for (auto it = others_.begin(); it != others_.end();) {
+      if (it->second.empty()) {
+        it = others_.size() > 8 ? others_.erase(it) : std::next(it);
+        continue;
+      }
+      if (it->first > 0 && !normal_.empty()) break;  // priority 0 goes before positive ones
+      out = std::move(it->second.front());
+      it->second.pop_front();
+      --others_queued_;
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  if (normal_.empty()) return false;
+  out = std::move(normal_.front());
+  normal_.pop_front();
   queued_.fetch_sub(1, std::memory_order_relaxed);
   return true;
+}
+
+bool ThreadPoolExecutor::try_pop(TaskHandle& out) {
+  std::lock_guard lock(mutex_);
+  return pop_locked(out);
 }
 
 void ThreadPoolExecutor::worker_loop() {
@@ -74,12 +98,9 @@ void ThreadPoolExecutor::worker_loop() {
     if (!got) {
       std::unique_lock lock(mutex_);
       ++sleeping_;
-      cv_.wait(lock, [&] { return !queue_.empty() || stop_; });
+      cv_.wait(lock, [&] { return queued_.load(std::memory_order_relaxed) > 0 || stop_; });
       --sleeping_;
-      if (queue_.empty()) return;  // stop_ and nothing left
-      task = std::move(queue_.front());
-      queue_.pop_front();
-      queued_.fetch_sub(1, std::memory_order_relaxed);
+      if (!pop_locked(task)) return;  // stop_ and nothing left
     }
     task.run();
     task = TaskHandle();

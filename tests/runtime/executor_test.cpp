@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -72,6 +75,49 @@ TEST(Executors, ThreadPoolRunsTasksConcurrently) {
   auto a = meet(1), b = meet(2);
   EXPECT_EQ(a.get(), 2);
   EXPECT_EQ(b.get(), 2);
+}
+
+std::atomic<int> g_sequence{0};
+std::atomic<bool> g_holding{false};
+const auto hold = parsl::app("executor_test.hold", [](int ms) {
+  g_holding = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return g_sequence.fetch_add(1);
+});
+const auto stamp = parsl::app("executor_test.stamp", [](int) { return g_sequence.fetch_add(1); });
+
+TEST(Executors, ThreadPoolStartsQueuedTasksByPriorityThenInOrder) {
+  parsl::Config c;
+  c.run_dir = parsl::test::scratch_dir() / "runinfo";
+  c.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(1, "one"));
+  parsl::DataFlowKernel dfk(c);
+  g_sequence = 0;
+  g_holding = false;
+  auto first = hold(200);  // occupies the one thread while the rest queue up
+  while (!g_holding) std::this_thread::yield();  // (else the most urgent would go first)
+  const int priorities[] = {5, 1, 3, 1, 0, 5, -2, 0, 3, 1};
+  std::vector<parsl::AppFuture<int>> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back(stamp.with({.priority = priorities[i]})(i));
+  EXPECT_EQ(first.get(), 0);
+  std::vector<std::pair<int, int>> order;  // (sequence, submission index)
+  for (int i = 0; i < 10; ++i) order.emplace_back(tasks[static_cast<std::size_t>(i)].get(), i);
+  std::sort(order.begin(), order.end());
+  std::vector<int> ran;
+  for (auto& [seq, i] : order) ran.push_back(i);
+  // Lower priority first; equal priorities in submission order.
+  EXPECT_EQ(ran, (std::vector<int>{6, 4, 7, 1, 3, 9, 2, 8, 0, 5}));
+}
+
+TEST(Executors, ThreadPoolWithManyDistinctPrioritiesRunsEverything) {
+  parsl::Config c;
+  c.run_dir = parsl::test::scratch_dir() / "runinfo";
+  c.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(2, "two"));
+  parsl::DataFlowKernel dfk(c);
+  std::vector<parsl::AppFuture<int>> tasks;
+  for (int i = 0; i < 2000; ++i) tasks.push_back(stamp.with({.priority = i % 97})(i));
+  std::set<int> seen;
+  for (auto& f : tasks) seen.insert(f.get());
+  EXPECT_EQ(seen.size(), 2000u);  // each ran once
 }
 
 }  // namespace
