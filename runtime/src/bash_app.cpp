@@ -144,8 +144,13 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attr);
+  // stdin: nothing (a launcher's stdin goes to rank 0 at most, and a task must not eat it).
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   if (out.get() >= 0) posix_spawn_file_actions_adddup2(&actions, out.get(), 1);
   if (err.get() >= 0) posix_spawn_file_actions_adddup2(&actions, err.get(), 2);
+  // Nothing else of ours: MPI's sockets and pipes held by a task would keep the launcher
+  // waiting for them after the rank is gone.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);  // its own process group: a walltime kills all of it
   pid_t pid = -1;

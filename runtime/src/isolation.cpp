@@ -68,11 +68,7 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {  // not the parent's task-killing handler
-      struct sigaction old {};
-      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler != SIG_IGN && (old.sa_flags & SA_SIGINFO) == 0)
-        ::signal(sig, SIG_DFL);
-    }
+    detail::forget_tracking_in_child();
     child(app, args, fds[1]);
   }
   const detail::TrackedChild tracked(pid);  // Ctrl-C or SIGTERM of this process kills the try too

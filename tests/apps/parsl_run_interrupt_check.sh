@@ -18,9 +18,13 @@ cleanup() {
 trap cleanup EXIT
 printf '%s; echo late >> %s\n' "$mark" "$work/ran" "$mark" "$work/ran" > "$work/tasks.txt"
 
+# Job control on: without it bash starts background jobs with SIGINT ignored, which no
+# terminal's Ctrl-C would do (and the ranks would inherit it).
+set -m
 "${launcher[@]}" "$parsl_run" --progress=off --parsl-run-dir="$work/runinfo" "$work/tasks.txt" \
   > "$work/out" 2>&1 &
 pid=$!
+set +m
 for _ in $(seq 600); do  # both tasks started (at most 60 s)
   [ "$(pgrep -cf -- "$mark" || true)" -ge 2 ] && break
   kill -0 "$pid" 2>/dev/null || { echo "FAIL: parsl-run ended early:"; cat "$work/out"; exit 1; }
