@@ -14,8 +14,7 @@
 namespace parsl::detail {
 namespace {
 
-// A fixed table of atomics, so that the signal handler and the watchdog only read atomics
-// (async-signal-safe). It lives in a shared mapping, so that the watchdog process sees it
+// A fixed table of atomics, in a shared mapping so that the watchdog process sees it
 // change. More task processes than slots at once in one process is far beyond any worker's
 // core count; a child that finds no slot is simply not tracked.
 constexpr int kSlots = 4096;
@@ -24,46 +23,17 @@ static_assert(Slot::is_always_lock_free);
 Slot* g_children = nullptr;
 int g_watchdog_fd = -1;  // our end of the pipe the watchdog waits on
 
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
-
-void kill_all_tracked() noexcept {
-  for (int i = 0; i < kSlots; ++i) {
-    const pid_t target = g_children[i].load(std::memory_order_relaxed);
-    if (target != 0) ::kill(target, SIGKILL);
-  }
-}
-
-extern "C" void kill_children_and_die(int sig) {
-  kill_all_tracked();
-  // SA_RESETHAND restored the default action; the signal is blocked while we run, so this
-  // one is delivered as soon as the handler returns and ends the process as it would have.
-  ::raise(sig);
-}
-
-void install_handlers() {
-  for (int sig : kSignals) {
-    struct sigaction old {};
-    if (::sigaction(sig, nullptr, &old) != 0) continue;
-    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;  // not ours to take
-    struct sigaction sa {};
-    sa.sa_handler = kill_children_and_die;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    ::sigaction(sig, &sa, nullptr);
-  }
-}
-
 // The watchdog: a forked process that waits for the end of a pipe whose other end only
-// this process holds. When this process dies in any way, SIGKILL included (which no handler
-// sees, and which MPICH's launcher sends to the other ranks as soon as one rank dies), the
-// read returns and the watchdog kills every task still in the table. It only makes
-// async-signal-safe calls, as a child of a multi-threaded process must.
+// this process holds. When this process dies in any way (Ctrl-C, SIGTERM, or SIGKILL, which
+// no handler could see and which MPICH's launcher sends to the other ranks as soon as one
+// rank dies), the read returns and the watchdog kills every task still in the table. It
+// only makes async-signal-safe calls, as a child of a multi-threaded process must.
 [[noreturn]] void watchdog(int read_fd) {
   // Its own session and process group: launchers kill a dead rank's whole process group
   // (MPICH's hydra does), and a terminal's Ctrl-C reaches its foreground group.
   ::setsid();
   ::prctl(PR_SET_NAME, "parsl-watchdog", 0, 0, 0);  // what ps and top show
-  for (int sig : kSignals) ::signal(sig, SIG_IGN);  // outlive the signal that ends the parent
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_IGN);  // outlive what ends the parent
   const int null_fd = ::open("/dev/null", O_RDWR);
   if (null_fd >= 0) {
     ::dup2(null_fd, 0);
@@ -80,31 +50,32 @@ void install_handlers() {
   while (::read(read_fd, &byte, 1) != 0) {
     if (errno != EINTR) break;
   }
-  kill_all_tracked();
+  for (int i = 0; i < kSlots; ++i) {
+    const pid_t target = g_children[i].load(std::memory_order_relaxed);
+    if (target != 0) ::kill(target, SIGKILL);
+  }
   ::_exit(0);
 }
 
+// Without a shared table, a pipe or a fork there is no watchdog: tasks are then not
+// tracked (TrackedChild does nothing), as before it existed.
 void start_tracking() {
   void* mem = ::mmap(nullptr, sizeof(Slot) * kSlots, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) {
-    static Slot fallback[kSlots];  // no watchdog then, but the signal handlers still work
-    g_children = fallback;
-  } else {
-    g_children = static_cast<Slot*>(mem);
-    for (int i = 0; i < kSlots; ++i) new (&g_children[i]) Slot(0);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) == 0) {  // CLOEXEC: task processes must not hold it
-      const pid_t pid = ::fork();
-      if (pid == 0) watchdog(fds[0]);
-      ::close(fds[0]);
-      if (pid > 0) {
-        g_watchdog_fd = fds[1];
-      } else {
-        ::close(fds[1]);
-      }
-    }
+  if (mem == MAP_FAILED) return;
+  auto* table = static_cast<Slot*>(mem);
+  for (int i = 0; i < kSlots; ++i) new (&table[i]) Slot(0);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;  // CLOEXEC: task processes must not hold it
+  g_children = table;  // before the fork: the watchdog reads it
+  const pid_t pid = ::fork();
+  if (pid == 0) watchdog(fds[0]);
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    g_children = nullptr;
+    return;
   }
-  install_handlers();
+  g_watchdog_fd = fds[1];
 }
 
 }  // namespace
@@ -112,6 +83,7 @@ void start_tracking() {
 TrackedChild::TrackedChild(pid_t target) noexcept {
   static std::once_flag once;
   std::call_once(once, start_tracking);
+  if (g_children == nullptr) return;
   for (int i = 0; i < kSlots; ++i) {
     pid_t empty = 0;
     if (g_children[i].compare_exchange_strong(empty, target, std::memory_order_relaxed)) {
@@ -127,12 +99,8 @@ TrackedChild::~TrackedChild() {
 
 void forget_tracking_in_child() noexcept {
   // A forked child (an isolated try) must not keep the watchdog's pipe open, or the
-  // watchdog would wait for the child too; nor run the parent's task-killing handlers.
+  // watchdog would wait for the child too.
   if (g_watchdog_fd >= 0) ::close(g_watchdog_fd);
-  for (int sig : kSignals) {
-    struct sigaction old {};
-    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == kill_children_and_die) ::signal(sig, SIG_DFL);
-  }
 }
 
 }  // namespace parsl::detail

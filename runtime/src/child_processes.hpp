@@ -1,20 +1,16 @@
 #pragma once
 // Task processes (bash apps' process groups, isolated tries) that must not outlive this
-// process when it is stopped by a signal: Ctrl-C on mpirun (forwarded to the ranks as
-// SIGINT or SIGTERM), scancel or a batch walltime (SIGTERM), a closed terminal (SIGHUP).
+// process when it is stopped: Ctrl-C on mpirun (forwarded to the ranks as SIGINT or
+// SIGTERM), scancel or a batch walltime (SIGTERM), a closed terminal (SIGHUP), SIGKILL.
 
 #include <sys/types.h>
 
 namespace parsl::detail {
 
 /// While alive, the child `target` (a pid, or minus a process group id) is killed with
-/// SIGKILL when this process dies:
-/// - on SIGINT, SIGTERM or SIGHUP whose disposition was the default (a program's own
-///   handlers and ignored signals are left alone), by a handler, which then lets the signal
-///   end this process as it would have;
-/// - in any other way, SIGKILL included, by a watchdog process that waits for the end of a
-///   pipe only this process holds.
-/// The first TrackedChild installs the handlers and forks the watchdog.
+/// SIGKILL when this process dies in any way, SIGKILL included: a watchdog process waits for
+/// the end of a pipe only this process holds. The first TrackedChild forks the watchdog;
+/// no signal handlers are installed, so an embedding program's own stay as they are.
 class TrackedChild {
  public:
   explicit TrackedChild(pid_t target) noexcept;
@@ -26,8 +22,8 @@ class TrackedChild {
   int slot_ = -1;  // -1: the table was full, so this child is not tracked
 };
 
-/// In a child forked by this process (an isolated try): closes the watchdog's pipe and
-/// restores the default action of the signals above. Async-signal-safe.
+/// In a child forked by this process (an isolated try): closes the watchdog's pipe.
+/// Async-signal-safe.
 void forget_tracking_in_child() noexcept;
 
 }  // namespace parsl::detail
