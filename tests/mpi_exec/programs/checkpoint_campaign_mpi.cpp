@@ -7,7 +7,6 @@
 //   "durable R I"  run R reported task I's result as checkpointed (rank 0, on_checkpoint)
 // At the end rank 0 prints "total S", the sum of all results.
 //   mpirun -np K checkpoint_campaign_mpi BASE LOG RUN N [--parsl-...]
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,20 +15,11 @@
 #include <string>
 
 #include <parsl/parsl.hpp>
-#include "parsl/serial/checkpoint_file.hpp"
-
-namespace {
-int g_log = -1;
-std::string g_run;
-void log_line(const std::string& line) {
-  const std::string l = line + "\n";
-  if (::write(g_log, l.data(), l.size()) != static_cast<ssize_t>(l.size())) std::abort();
-}
-}  // namespace
+#include "../../runtime/programs/campaign_log.hpp"
 
 inline const auto work = parsl::app("kill9_mpi.work", [](int i) {
   ::usleep(2000);
-  log_line("done " + g_run + " " + std::to_string(i));
+  campaign_log::line("done", i);
   return static_cast<long>(i) * i;
 }, parsl::AppOptions{.cache = true});
 
@@ -39,12 +29,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path base = argv[1];
-  g_log = ::open(argv[2], O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (g_log < 0) {
+  if (!campaign_log::open(argv[2], argv[3])) {
     std::perror(argv[2]);
     return 2;
   }
-  g_run = argv[3];
   const int n = std::atoi(argv[4]);
   parsl::Config c;
   try {
@@ -58,24 +46,13 @@ int main(int argc, char** argv) {
   c.checkpoint_mode = parsl::CheckpointMode::task_exit;
   // Task ids count from 1 in submission order; the workflow checks that id == i + 1.
   c.on_checkpoint = [](const parsl::CheckpointReport& r) {
-    std::string lines;
-    for (std::uint64_t id : r.task_ids) lines += "durable " + g_run + " " + std::to_string(id - 1) + "\n";
-    if (::write(g_log, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) std::abort();
+    for (std::uint64_t id : r.task_ids) campaign_log::line("durable", static_cast<long>(id) - 1);
   };
   if (parsl::launcher_rank() <= 0) c.checkpoint_files = parsl::get_all_checkpoints(base);
   const auto files = c.checkpoint_files;
   return parsl::run(argc, argv, std::move(c), [&] {
-    // What this run will skip: the checkpointed values are the task ids' squares.
-    for (const auto& dir : files)
-      for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().extension() == ".h5")
-          for (const auto& entry : parsl::serial::read_checkpoint_segment(e.path())) {
-            const long sq = parsl::serial::decode<long>(entry.value);
-            long i = 0;
-            while (i * i < sq) ++i;
-            log_line("loaded " + g_run + " " + std::to_string(i));
-          }
-    log_line("started " + g_run);
+    campaign_log::loaded(files);
+    campaign_log::line("started");
     std::vector<parsl::AppFuture<long>> fs;
     for (int i = 0; i < n; ++i) {
       fs.push_back(work(i));
