@@ -47,6 +47,16 @@ long positive(const std::string& arg, const std::string& value) {
   return v;
 }
 
+double positive_seconds(const std::string& arg, const std::string& value) {
+  char* end = nullptr;
+  const double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(v > 0)) {
+    std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", arg.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -55,12 +65,7 @@ Options parse(int argc, char** argv) {
     const std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
     if (name.rfind("--parsl-", 0) == 0) continue;
     if (name == "--time") {
-      char* end = nullptr;
-      o.time = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(o.time > 0)) {
-        std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", a.c_str());
-        std::exit(2);
-      }
+      o.time = positive_seconds(a, value);
     } else if (name == "--tasks") {
       o.tasks = positive(a, value);
     } else if (name == "--latency") {
@@ -68,16 +73,11 @@ Options parse(int argc, char** argv) {
     } else if (name == "--fan-in") {
       o.fan_in = positive(a, value);
     } else if (name == "--idle") {
-      char* end = nullptr;
-      o.idle = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(o.idle > 0)) {
-        std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", a.c_str());
-        std::exit(2);
-      }
+      o.idle = positive_seconds(a, value);
     } else if (name == "--csv") {
       o.csv = true;
     } else {
-      std::fprintf(stderr, "parsl-perf: unknown option %s (see the comment at the top of parsl_perf.cpp)\n", a.c_str());
+      std::fprintf(stderr, "parsl-perf: unknown option %s (options: --time=S --tasks=N --latency=N --fan-in=N --idle=S --csv, --parsl-*)\n", a.c_str());
       std::exit(2);
     }
   }
