@@ -50,12 +50,25 @@ long positive(const std::string& arg, const std::string& value) {
 double positive_seconds(const std::string& arg, const std::string& value) {
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || !(v > 0)) {
-    std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0\n", arg.c_str());
+  if (value.empty() || *end != '\0' || !(v > 0) || v > 86400) {
+    std::fprintf(stderr, "parsl-perf: bad value in %s: expected seconds > 0 and at most 86400\n", arg.c_str());
     std::exit(2);
   }
   return v;
 }
+
+constexpr const char* kUsage =
+    "usage: mpirun -np N parsl-perf [OPTIONS] [--parsl-...]\n"
+    "  (no option)     batches of no-op tasks, each larger, until one takes --time seconds\n"
+    "  --time=S        seconds the last batch should take (default 2)\n"
+    "  --tasks=N       one batch of N no-op tasks\n"
+    "  --latency=N     N sequential round trips of one no-op task: median and 99th percentile\n"
+    "  --fan-in=N      N no-op tasks and one task that takes all N futures\n"
+    "  --idle=S        one task, S seconds of nothing, one task (for idle CPU measurements)\n"
+    "  --csv           one machine-readable line per measurement\n"
+    "  --help          this text; --parsl-help lists the --parsl-* options\n";
+
+bool is_rank0() { return parsl::launcher_rank() <= 0; }
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -64,7 +77,10 @@ Options parse(int argc, char** argv) {
     const auto eq = a.find('=');
     const std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
     if (name.rfind("--parsl-", 0) == 0) continue;
-    if (name == "--time") {
+    if (a == "--help" || a == "-h") {
+      if (is_rank0()) std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (name == "--time") {
       o.time = positive_seconds(a, value);
     } else if (name == "--tasks") {
       o.tasks = positive(a, value);
@@ -77,7 +93,7 @@ Options parse(int argc, char** argv) {
     } else if (name == "--csv") {
       o.csv = true;
     } else {
-      std::fprintf(stderr, "parsl-perf: unknown option %s (options: --time=S --tasks=N --latency=N --fan-in=N --idle=S --csv, --parsl-*)\n", a.c_str());
+      if (is_rank0()) std::fprintf(stderr, "parsl-perf: unknown option %s\n%s", a.c_str(), kUsage);
       std::exit(2);
     }
   }

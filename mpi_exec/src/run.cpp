@@ -84,9 +84,11 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
     // No workers: run the tasks on threads of this process instead.
     for (auto& e : config.executors)
       if (dynamic_cast<MpiExecutor*>(e.get()) != nullptr) e = std::make_shared<ThreadPoolExecutor>(0, e->label());
-    std::fprintf(stderr,
-                 "parsl: one MPI rank, so tasks run on a local thread pool (start with mpirun -np N for N-1 "
-                 "worker ranks)\n");
+    static std::atomic<bool> told{false};  // once per process, not per run() call
+    if (!told.exchange(true))
+      std::fprintf(stderr,
+                   "parsl: one MPI rank, so tasks run on a local thread pool (start with mpirun -np N for N-1 "
+                   "worker ranks)\n");
     return run_local(0, nullptr, std::move(config), workflow);
   }
 
@@ -126,7 +128,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
   try {
     dfk = std::make_unique<DataFlowKernel>(std::move(config));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", e.what());
+    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", describe(std::current_exception()).c_str());
     failed = true;
   }
   std::thread workflow_thread;

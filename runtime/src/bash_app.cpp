@@ -35,15 +35,6 @@ std::string exit_meaning(int code) {
   return "";
 }
 
-// The remote side rebuilds these from their messages (see BashExitFailure(message)).
-const bool registered = [] {
-  register_exception<BashExitFailure>();
-  register_exception<AppTimeout>();
-  register_exception<MissingOutputs>();
-  register_exception<StagingError>();
-  return true;
-}();
-
 class Fd {
  public:
   Fd() = default;

@@ -4,7 +4,11 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "parsl/runtime/bash_app.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/file.hpp"
+#include "parsl/runtime/isolation.hpp"
+#include "parsl/serial/checkpoint_file.hpp"
 
 namespace parsl {
 
@@ -26,6 +30,18 @@ struct Registry {
     add(static_cast<std::range_error*>(nullptr));
     add(static_cast<std::overflow_error*>(nullptr));
     add(static_cast<std::underflow_error*>(nullptr));
+    // The runtime's own errors that a worker can raise. Registered here, not by static
+    // initializers next to each class: the linker drops those from programs that use no
+    // symbol of their object file (a program without bash apps lost StagingError).
+    add(static_cast<Error*>(nullptr));
+    add(static_cast<SerializationError*>(nullptr));
+    add(static_cast<ConfigError*>(nullptr));
+    add(static_cast<AppTimeout*>(nullptr));
+    add(static_cast<BashExitFailure*>(nullptr));
+    add(static_cast<MissingOutputs*>(nullptr));
+    add(static_cast<StagingError*>(nullptr));
+    add(static_cast<WorkerLost*>(nullptr));
+    add(static_cast<CheckpointError*>(nullptr));
   }
 };
 Registry& registry() {

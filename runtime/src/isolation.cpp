@@ -48,11 +48,6 @@ bool write_all(int fd, const char* data, std::size_t n) {
   ::_exit(ok ? 0 : 120);  // no destructors, no atexit handlers of the parent's program
 }
 
-const bool registered = [] {
-  register_exception<WorkerLost>();
-  return true;
-}();
-
 }  // namespace
 
 std::string run_isolated(const AppDef& app, std::string_view args) {

@@ -17,7 +17,7 @@ int run_local(int argc, char** argv, Config config, const std::function<void()>&
   try {
     dfk = std::make_unique<DataFlowKernel>(std::move(config));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", e.what());
+    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", describe(std::current_exception()).c_str());
     return 1;
   }
   const bool ok = detail::call_workflow(*dfk, workflow);

@@ -5,23 +5,31 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
 
 #include "mpi_test_support.hpp"
 
 namespace {
-// Other ranks print nothing but their failures, each line naming the rank.
+// Other ranks print nothing but their failures, each line naming the rank. The test's name
+// is taken in OnTestStart: GoogleTest calls OnTestPartResult with its own mutex held, and
+// UnitTest::current_test_info() takes that mutex again (a deadlock in GoogleTest 1.12).
 class FailurePrinter : public ::testing::EmptyTestEventListener {
  public:
   explicit FailurePrinter(int rank) : rank_(rank) {}
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    test_ = std::string(info.test_suite_name()) + "." + info.name();
+  }
+  void OnTestEnd(const ::testing::TestInfo&) override { test_ = "?"; }
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (!r.failed()) return;
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::fprintf(stderr, "[rank %d] FAILED %s.%s at %s:%d\n%s\n", rank_, test ? test->test_suite_name() : "?",
-                 test ? test->name() : "?", r.file_name() ? r.file_name() : "?", r.line_number(), r.message());
+    std::fprintf(stderr, "[rank %d] FAILED %s at %s:%d\n%s\n", rank_, test_.c_str(),
+                 r.file_name() ? r.file_name() : "?", r.line_number(), r.message());
+    std::fflush(stderr);
   }
 
  private:
   int rank_;
+  std::string test_ = "?";
 };
 }  // namespace
 

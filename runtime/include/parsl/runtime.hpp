@@ -19,3 +19,4 @@
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/task_state.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"
+#include "parsl/serial/checkpoint_file.hpp"  // CheckpointError
