@@ -28,15 +28,8 @@ int usage(const char* why) {
 std::vector<fs::path> segments_of(const std::vector<std::string>& paths) {
   std::vector<fs::path> out;
   for (const auto& p : paths) {
-    if (fs::is_directory(p)) {
-      std::vector<fs::path> in_dir;
-      for (const auto& e : fs::directory_iterator(p))
-        if (e.path().extension() == ".h5") in_dir.push_back(e.path());
-      std::sort(in_dir.begin(), in_dir.end());
-      out.insert(out.end(), in_dir.begin(), in_dir.end());
-    } else {
-      out.emplace_back(p);  // the reader names a missing file
-    }
+    auto in = parsl::serial::checkpoint_segments(p);
+    out.insert(out.end(), in.begin(), in.end());
   }
   return out;
 }

@@ -284,12 +284,10 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
     std::size_t loaded = 0;
     for (const auto& source : config_.checkpoint_files) {
       std::vector<std::filesystem::path> segments;
-      if (std::filesystem::is_directory(source)) {
-        for (const auto& e : std::filesystem::directory_iterator(source))
-          if (e.path().extension() == ".h5") segments.push_back(e.path());
-        std::sort(segments.begin(), segments.end());
-      } else {
-        segments.push_back(source);  // a missing file is reported by the reader, by name
+      try {
+        segments = serial::checkpoint_segments(source);
+      } catch (const CheckpointError& e) {
+        throw CheckpointError(std::string(e.what()) + "; nothing was run");
       }
       for (const auto& seg : segments) {
         std::vector<serial::CheckpointEntry> entries;

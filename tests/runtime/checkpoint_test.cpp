@@ -162,4 +162,43 @@ TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {
   EXPECT_EQ(costly(3).get(), 9);
 }
 
+// The defect this guards against: one changed byte inside a segment's stored values was
+// accepted, and the next run served the altered value as memo_done.
+TEST(Checkpoint, AnAlteredResultIsNeverServed) {
+  const auto base = parsl::test::scratch_dir() / "ckpt-altered";
+  fs::remove_all(base);
+  {
+    parsl::DataFlowKernel dfk(config_in(base, parsl::CheckpointMode::dfk_exit));
+    EXPECT_EQ(costly(12).get(), 144);
+  }
+  const auto dir = parsl::get_last_checkpoint(base);
+  ASSERT_EQ(dir.size(), 1u);
+  const auto segs = parsl::serial::checkpoint_segments(dir[0]);
+  ASSERT_EQ(segs.size(), 1u);
+  // Find the encoded 144 (an int) in the file and change it to 145.
+  std::string bytes;
+  {
+    std::ifstream in(segs[0], std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const int value = 144;
+  const auto at = bytes.rfind(std::string(reinterpret_cast<const char*>(&value), sizeof value));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = static_cast<char>(145);
+  std::ofstream(segs[0], std::ios::binary | std::ios::trunc) << bytes;
+
+  g_runs = 0;
+  parsl::Config c = config_in(base, parsl::CheckpointMode::none);
+  c.checkpoint_files = dir;
+  try {
+    parsl::DataFlowKernel dfk(c);
+    ADD_FAILURE() << "the altered segment was accepted; 12 now gives " << costly(12).get();
+  } catch (const parsl::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find(segs[0].string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fails its checksum"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nothing was run"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(g_runs.load(), 0);
+}
+
 }  // namespace
