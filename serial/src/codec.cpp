@@ -14,6 +14,11 @@ void BufferInputArchive::fail_length(std::uint64_t n) const {
                            std::to_string(in_.size() - pos_) + " bytes remain");
 }
 
+void BufferInputArchive::fail_bool(unsigned value) const {
+  throw SerializationError("malformed data: a bool at offset " + std::to_string(pos_ - 1) + " holds " +
+                           std::to_string(value) + ", not 0 or 1");
+}
+
 namespace detail {
 
 void rethrow_decode_error(std::string_view what, const std::type_info& type, std::size_t size) {

@@ -1,7 +1,11 @@
 // The protocol classes, driven by hand: no MPI.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <new>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -10,6 +14,18 @@
 #include "parsl/runtime/app.hpp"
 #include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
+
+// Counts the bytes this program allocates, so that a test can bound what decoding costs.
+namespace {
+std::atomic<std::size_t> g_allocated{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  g_allocated.fetch_add(n, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -183,6 +199,66 @@ TEST(Protocol, MalformedAndTruncatedMessagesAreClearErrors) {
   DownMsg no_app;
   no_app.tasks = {TaskMsg{1, 1, 0, "", ""}};
   EXPECT_THROW((void)decode_down(encode(no_app), 0), ProtocolError);
+}
+
+// A malformed message of N bytes may cost its decoder little more than N bytes of memory,
+// whatever its length fields claim (the decoder once resized to the claimed task count: ~142 N).
+TEST(Protocol, DecodingMalformedMessagesAllocatesInProportionToTheirSize) {
+  DownMsg d;
+  for (int i = 0; i < 4; ++i) d.tasks.push_back(task(static_cast<std::uint64_t>(i)));
+  const std::string good = encode(d);
+  UpMsg u;
+  u.events.push_back(Event{9, 2, EventKind::succeeded, 3, "value"});
+  u.notes = {"a", "b"};
+  const std::string good_up = encode(u);
+  std::mt19937_64 rng(42);
+  std::size_t worst_ratio_x100 = 0;
+  auto measure = [&](const std::string& bytes, bool down) {
+    const std::size_t before = g_allocated.load();
+    try {
+      if (down)
+        (void)decode_down(bytes, 1);
+      else
+        (void)decode_up(bytes, 1);
+    } catch (const ProtocolError&) {
+    }
+    const std::size_t used = g_allocated.load() - before;
+    // The error message itself is a few hundred bytes whatever the input.
+    const std::size_t allowed = 16 * bytes.size() + 4096;
+    EXPECT_LE(used, allowed) << bytes.size() << "-byte message";
+    worst_ratio_x100 = std::max(worst_ratio_x100, 100 * used / (bytes.size() + 1));
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const bool down = i % 2 == 0;
+    std::string m = down ? good : good_up;
+    // Mostly length fields: overwrite one aligned 8-byte word with a large count.
+    const std::size_t at = (rng() % (m.size() / 8)) * 8;
+    const std::uint64_t claim = i % 3 == 0 ? m.size() : i % 3 == 1 ? (rng() % (1u << 20)) : rng();
+    std::memcpy(m.data() + at, &claim, sizeof claim);
+    if (i % 5 == 0) m[rng() % m.size()] = static_cast<char>(rng());
+    measure(m, down);
+  }
+  // The classic: a huge task count followed by little.
+  std::string lying(16, '\0');
+  const std::uint64_t count = 8;
+  std::memcpy(lying.data(), &count, sizeof count);
+  measure(lying, true);
+  RecordProperty("worst_bytes_allocated_per_input_byte_x100", static_cast<int>(worst_ratio_x100));
+}
+
+TEST(Protocol, ABoolOtherThanZeroOrOneIsMalformed) {
+  UpMsg u;
+  u.bye = true;
+  std::string bytes = encode(u);
+  // credit (8 bytes), events' count (8), then bye.
+  ASSERT_EQ(bytes[16], 1);
+  bytes[16] = 2;
+  try {
+    (void)decode_up(bytes, 4);
+    FAIL() << "a bool of 2 was accepted";
+  } catch (const ProtocolError& e) {
+    EXPECT_NE(std::string(e.what()).find("not 0 or 1"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

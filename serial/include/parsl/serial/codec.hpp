@@ -46,7 +46,7 @@ class BufferOutputArchive
       : cereal::OutputArchive<BufferOutputArchive, cereal::AllowEmptyClassElision>(this),
         out_(out) {}
   void save_binary(const void* data, std::size_t size) {
-    out_.append(static_cast<const char*>(data), size);
+    if (size != 0) out_.append(static_cast<const char*>(data), size);  // data may be null then
   }
 
  private:
@@ -65,6 +65,7 @@ class BufferInputArchive
         in_(in) {}
   void load_binary(void* data, std::size_t size) {
     if (size > in_.size() - pos_) fail_short(size);
+    if (size == 0) return;  // an empty vector's data() may be null: no memcpy from or to it
     std::memcpy(data, in_.data() + pos_, size);
     pos_ += size;
   }
@@ -73,6 +74,13 @@ class BufferInputArchive
   void check_length(std::uint64_t n) const {
     if (n > in_.size() - pos_) fail_length(n);
   }
+  /// As check_length, for `n` elements of `element_bytes` bytes each on the wire.
+  void check_bytes(std::uint64_t n, std::size_t element_bytes) const {
+    if (element_bytes != 0 && n > (in_.size() - pos_) / element_bytes) fail_length(n);
+  }
+  /// A bool is one byte, 0 or 1; any other value is malformed (and loading it into a bool
+  /// would be undefined behaviour).
+  [[noreturn]] void fail_bool(unsigned value) const;
   std::size_t remaining() const { return in_.size() - pos_; }
 
  private:
@@ -88,9 +96,51 @@ inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(Buffe
   ar.save_binary(std::addressof(t), sizeof(t));
 }
 template <class T>
-inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar,
-                                                                          T& t) {
+inline std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>> CEREAL_LOAD_FUNCTION_NAME(
+    BufferInputArchive& ar, T& t) {
   ar.load_binary(std::addressof(t), sizeof(t));
+}
+inline void CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar, bool& t) {
+  unsigned char byte = 0;
+  ar.load_binary(&byte, 1);
+  if (byte > 1) ar.fail_bool(byte);
+  t = byte == 1;
+}
+static_assert(sizeof(bool) == 1, "the wire format stores a bool in one byte");
+
+// Sequences are decoded element by element, so that memory grows only with the elements
+// that the input really holds. Cereal's own loaders resize to the length field first: a
+// message of N bytes could then allocate N times the size of an element (about 140 N for
+// a batch of tasks) before failing.
+namespace detail {
+template <class Seq>
+void load_sequence(BufferInputArchive& ar, Seq& seq) {
+  using T = typename Seq::value_type;
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));
+  seq.clear();
+  for (cereal::size_type i = 0; i < n; ++i) {
+    T value{};
+    ar(value);
+    seq.push_back(std::move(value));
+  }
+}
+}  // namespace detail
+template <class T, class A>
+inline void CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar, std::vector<T, A>& v) {
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    cereal::size_type n = 0;
+    ar(cereal::make_size_tag(n));
+    ar.check_bytes(n, sizeof(T));
+    v.resize(static_cast<std::size_t>(n));
+    ar.load_binary(v.data(), static_cast<std::size_t>(n) * sizeof(T));
+  } else {
+    detail::load_sequence(ar, v);
+  }
+}
+template <class A>
+inline void CEREAL_LOAD_FUNCTION_NAME(BufferInputArchive& ar, std::vector<bool, A>& v) {
+  detail::load_sequence(ar, v);
 }
 template <class T>
 inline void CEREAL_SERIALIZE_FUNCTION_NAME(BufferOutputArchive& ar, cereal::NameValuePair<T>& t) {
