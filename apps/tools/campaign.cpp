@@ -1,7 +1,12 @@
 #include "campaign.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -16,18 +21,93 @@ Format format_of(const std::string& filename) {
   return ends(".jsonl") || ends(".json") ? Format::json_lines : Format::text;
 }
 
+std::size_t max_command_bytes() {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return static_cast<std::size_t>(32 * (page > 0 ? page : 4096)) - 1;
+}
+
 namespace {
 
-constexpr std::size_t kMaxProblemsShown = 20;
+// Length of the UTF-8 sequence starting at s[i] (1 to 4), or 0 if it is not valid UTF-8.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  std::uint32_t min = 0;
+  if (b < 0x80) return 1;
+  if ((b & 0xE0) == 0xC0) n = 2, min = 0x80;
+  else if ((b & 0xF0) == 0xE0) n = 3, min = 0x800;
+  else if ((b & 0xF8) == 0xF0) n = 4, min = 0x10000;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  std::uint32_t cp = b & (0x7F >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
+
+// Where a text line stops being text: a NUL, another control character than tab, or bytes
+// that are not UTF-8. Empty when the line is clean.
+std::string binary_problem(std::string_view line) {
+  for (std::size_t i = 0; i < line.size();) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "\\x%02x", c);
+    const std::string col = " at column " + std::to_string(i + 1);
+    if (c == 0) return "holds a NUL byte" + col + ": binary data, not a command (is this a task file?)";
+    if (is_control(c))
+      return "holds the control character " + std::string(hex) + col + ": binary data, not a command";
+    const std::size_t n = utf8_length(line, i);
+    if (n == 0) return "holds bytes that are not UTF-8 text (" + std::string(hex) + col + "): is the file text?";
+    i += n;
+  }
+  return {};
+}
+
+constexpr std::size_t kMaxJsonDepth = 32;
+
+// Deeper than `max` arrays and objects? Counted on the raw text (strings skipped), before
+// the parser or any error message walks the value recursively.
+bool nested_deeper_than(std::string_view text, std::size_t max) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// A JSON value for an error message: its text, cut short.
+std::string excerpt_json(const nlohmann::json& v) { return excerpt(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)); }
+
+std::string quote(std::string_view s) { return "\"" + excerpt(s) + "\""; }
 
 struct Problems {
   std::string file;
+  std::size_t max = 20;
   std::vector<std::string> list;
   std::vector<int> lines;
+  std::string stopped;  ///< why reading stopped early, if it did
   void add(int line, const std::string& what) {
     list.push_back(file + ":" + std::to_string(line) + ": " + what);
     lines.push_back(line);
   }
+  bool full() const { return list.size() >= max; }
   [[noreturn]] void raise() {
     // In line order, as an editor would walk them.
     std::vector<std::size_t> idx(list.size());
@@ -39,42 +119,86 @@ struct Problems {
     for (std::size_t i : idx) sorted.push_back(list[i]);
     list = std::move(sorted);
     std::string m = "bad task file " + file + " (" + std::to_string(list.size()) + " problem" +
-                    (list.size() == 1 ? "" : "s") + "; no task was run):";
-    for (std::size_t i = 0; i < list.size() && i < kMaxProblemsShown; ++i) m += "\n  " + list[i];
-    if (list.size() > kMaxProblemsShown) m += "\n  ... and " + std::to_string(list.size() - kMaxProblemsShown) + " more";
+                    (list.size() == 1 ? "" : "s") + (stopped.empty() ? "" : " before reading stopped") +
+                    "; no task was run):";
+    for (std::size_t i = 0; i < list.size() && i < max; ++i) m += "\n  " + list[i];
+    if (list.size() > max) m += "\n  ... and " + std::to_string(list.size() - max) + " more";
+    if (!stopped.empty()) m += "\n  " + stopped;
     throw CampaignError(m);
   }
 };
 
+// A string value for a key: no NUL (a shell command or a path cannot hold one).
+bool clean_string(const std::string& v, const char* key, int line, Problems& p) {
+  const auto nul = v.find('\0');
+  if (nul == std::string::npos) return true;
+  p.add(line, std::string("\"") + key + "\" holds a NUL character (\\u0000) at position " + std::to_string(nul + 1) +
+                  ", which no command or path can hold");
+  return false;
+}
+
 std::vector<std::string> string_list(const nlohmann::json& v, const char* key, int line, Problems& p, bool& ok) {
   std::vector<std::string> out;
   if (!v.is_array()) {
-    p.add(line, std::string("\"") + key + "\" must be an array of strings");
+    p.add(line, std::string("\"") + key + "\" must be an array of strings, got " + excerpt_json(v));
     ok = false;
     return out;
   }
   for (const auto& e : v) {
     if (e.is_string()) {
+      ok = clean_string(e.get_ref<const std::string&>(), key, line, p) && ok;
       out.push_back(e.get<std::string>());
     } else if (e.is_number_integer() && std::string(key) == "depends") {
       out.push_back(std::to_string(e.get<long long>()));
     } else {
-      p.add(line, std::string("\"") + key + "\" holds " + e.dump() + ", not a string");
+      p.add(line, std::string("\"") + key + "\" holds " + excerpt_json(e) + ", not a string");
       ok = false;
     }
   }
   return out;
 }
 
+// nlohmann's message, without its "[json.exception...] " prefix, cut short (it can quote a
+// whole token).
+std::string json_reason(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  const auto at = what.find("] ");
+  return excerpt(at == std::string::npos ? what : what.substr(at + 2), 160);
+}
+
 std::optional<Task> parse_json_line(const std::string& text, int line, Problems& p) {
+  if (nested_deeper_than(text, kMaxJsonDepth)) {
+    p.add(line, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels (a task is one flat object)");
+    return std::nullopt;
+  }
+  // Keys seen in each open object: nlohmann keeps the last of duplicate keys without a word.
+  std::vector<std::unordered_set<std::string>> open_objects;
+  std::string duplicate;
+  const nlohmann::json::parser_callback_t watch = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) {
+      open_objects.emplace_back();
+    } else if (event == E::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == E::key && !open_objects.empty() && parsed.is_string()) {
+      if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+        duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(text, watch);
   } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    // nlohmann's text starts with "[json.exception.parse_error.101] parse error at line 1, ..."
-    const auto at = what.find("] ");
-    p.add(line, "malformed JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
+    p.add(line, "malformed JSON: " + json_reason(e));
+    return std::nullopt;
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number beyond a double (1e400).
+    p.add(line, "a JSON value out of range: " + json_reason(e));
+    return std::nullopt;
+  }
+  if (!duplicate.empty()) {
+    p.add(line, "the key " + quote(duplicate) + " appears twice in one object (which one is meant?)");
     return std::nullopt;
   }
   if (!j.is_object()) {
@@ -88,19 +212,27 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
     const std::string& k = it.key();
     const auto& v = it.value();
     if (k == "id") {
-      if (v.is_string() && !v.get<std::string>().empty())
+      if (v.is_string() && !v.get<std::string>().empty()) {
+        ok = clean_string(v.get_ref<const std::string&>(), "id", line, p) && ok;
         t.id = v.get<std::string>();
-      else if (v.is_number_integer())
+      } else if (v.is_number_integer()) {
         t.id = std::to_string(v.get<long long>());
-      else {
-        p.add(line, "\"id\" must be a non-empty string or an integer, got " + v.dump());
+      } else {
+        p.add(line, "\"id\" must be a non-empty string or an integer, got " + excerpt_json(v));
         ok = false;
       }
     } else if (k == "command") {
-      if (v.is_string() && !v.get<std::string>().empty())
-        t.command = v.get<std::string>();
-      else {
-        p.add(line, "\"command\" must be a non-empty string, got " + v.dump());
+      if (v.is_string() && !v.get<std::string>().empty()) {
+        const auto& command = v.get_ref<const std::string&>();
+        ok = clean_string(command, "command", line, p) && ok;
+        if (command.size() > max_command_bytes()) {
+          p.add(line, "\"command\" is " + std::to_string(command.size()) + " bytes, longer than the system can start (" +
+                          std::to_string(max_command_bytes()) + "); put it in a script and run that");
+          ok = false;
+        }
+        t.command = command;
+      } else {
+        p.add(line, "\"command\" must be a non-empty string, got " + excerpt_json(v));
         ok = false;
       }
     } else if (k == "depends") {
@@ -109,14 +241,16 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
       if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= 1000)
         t.retries = static_cast<int>(v.get<long long>());
       else {
-        p.add(line, "\"retries\" must be a whole number from 0 to 1000, got " + v.dump());
+        p.add(line, "\"retries\" must be a whole number from 0 to 1000, got " + excerpt_json(v));
         ok = false;
       }
     } else if (k == "walltime") {
-      if (v.is_number() && v.get<double>() > 0)
-        t.walltime = v.get<double>();
+      const double w = v.is_number() ? v.get<double>() : 0;
+      if (v.is_number() && std::isfinite(w) && w > 0 && w <= kMaxWalltime)
+        t.walltime = w;
       else {
-        p.add(line, "\"walltime\" must be a number of seconds > 0, got " + v.dump());
+        p.add(line, "\"walltime\" must be a number of seconds > 0 and at most " +
+                        std::to_string(static_cast<long>(kMaxWalltime)) + " (a year), got " + excerpt_json(v));
         ok = false;
       }
     } else if (k == "inputs" || k == "outputs") {
@@ -125,13 +259,13 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
         try {
           (void)File(f);
         } catch (const Error& e) {
-          p.add(line, "\"" + k + "\": " + e.what());
+          p.add(line, "\"" + k + "\": " + excerpt(e.what(), 160));
           ok = false;
         }
       }
       (k == "inputs" ? t.inputs : t.outputs) = std::move(files);
     } else {
-      p.add(line, "unknown key \"" + k + "\" (known: id, command, depends, retries, walltime, inputs, outputs)");
+      p.add(line, "unknown key " + quote(k) + " (known: id, command, depends, retries, walltime, inputs, outputs)");
       ok = false;
     }
   }
@@ -143,32 +277,80 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
   return ok ? std::optional<Task>(std::move(t)) : std::nullopt;
 }
 
+// Reads one line (without its '\n') into `out`. Returns false at the end of the input.
+// A line longer than `max` bytes is not kept whole: `too_long` is set, and reading stops.
+bool next_line(std::streambuf& in, std::string& out, std::size_t max, bool& too_long) {
+  out.clear();
+  too_long = false;
+  using traits = std::char_traits<char>;
+  int c = in.sbumpc();
+  if (c == traits::eof()) return false;
+  while (c != traits::eof() && c != '\n') {
+    if (out.size() >= max) {
+      too_long = true;
+      return true;
+    }
+    out.push_back(static_cast<char>(c));
+    c = in.sbumpc();
+  }
+  return true;
+}
+
 }  // namespace
 
-Campaign parse(std::istream& in, const std::string& filename, Format format) {
-  Problems p{filename, {}};
+Campaign parse(std::istream& in, const std::string& filename, Format format, const Limits& limits) {
+  Problems p{excerpt(filename, 200), std::max<std::size_t>(limits.max_problems, 1), {}, {}, {}};
   Campaign c;
   std::string text;
   int line = 0;
-  while (std::getline(in, text)) {
+  bool too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  while (buf != nullptr && next_line(*buf, text, limits.max_line_bytes, too_long)) {
     ++line;
+    if (too_long) {
+      p.add(line, "a line longer than " + std::to_string(limits.max_line_bytes) + " bytes (" + excerpt(text, 40) +
+                      "): is this a task file?");
+      p.stopped = "reading stopped at line " + std::to_string(line);
+      break;
+    }
     if (!text.empty() && text.back() == '\r') text.pop_back();
     const auto first = text.find_first_not_of(" \t");
-    if (first == std::string::npos || text[first] == '#') continue;
-    if (format == Format::text) {
-      c.tasks.push_back(Task{std::to_string(line), text.substr(first), {}, {}, {}, {}, {}, line});
+    if (first == std::string::npos || text[first] == '#') {
+      // Comments too must be text: a binary file is refused however it starts.
+      if (first != std::string::npos) {
+        if (auto bad = binary_problem(text); !bad.empty()) p.add(line, "the line " + bad);
+      }
+    } else if (c.tasks.size() >= limits.max_tasks) {
+      p.add(line, "more than " + std::to_string(limits.max_tasks) +
+                      " tasks in one file (--max-tasks raises the limit; or split the campaign)");
+      p.stopped = "reading stopped at line " + std::to_string(line);
+      break;
+    } else if (format == Format::text) {
+      if (auto bad = binary_problem(text); !bad.empty()) {
+        p.add(line, "the line " + bad);
+      } else if (text.size() - first > max_command_bytes()) {
+        p.add(line, "the command is " + std::to_string(text.size() - first) +
+                        " bytes, longer than the system can start (" + std::to_string(max_command_bytes()) +
+                        "); put it in a script and run that");
+      } else {
+        c.tasks.push_back(Task{std::to_string(line), text.substr(first), {}, {}, {}, {}, {}, line});
+      }
     } else if (auto t = parse_json_line(text, line, p)) {
       c.tasks.push_back(std::move(*t));
     }
+    if (p.full()) {
+      p.stopped = "reading stopped at line " + std::to_string(line) + " after " + std::to_string(p.max) + " problems";
+      break;
+    }
   }
-  if (in.bad()) throw CampaignError("cannot read the task file " + filename);
-  if (c.tasks.empty() && p.list.empty()) p.list.push_back(filename + ": no tasks (only empty lines or # comments)");
+  if (in.bad()) throw CampaignError("cannot read the task file " + p.file);
+  if (c.tasks.empty() && p.list.empty()) p.list.push_back(p.file + ": no tasks (only empty lines or # comments)");
 
   std::unordered_map<std::string, std::size_t> by_id;
   for (std::size_t i = 0; i < c.tasks.size(); ++i) {
     auto [it, inserted] = by_id.emplace(c.tasks[i].id, i);
     if (!inserted)
-      p.add(c.tasks[i].line, "duplicate id \"" + c.tasks[i].id + "\" (first on line " +
+      p.add(c.tasks[i].line, "duplicate id " + quote(c.tasks[i].id) + " (first on line " +
                                  std::to_string(c.tasks[it->second].line) + ")");
   }
   c.depends.resize(c.tasks.size());
@@ -176,7 +358,7 @@ Campaign parse(std::istream& in, const std::string& filename, Format format) {
     for (const auto& d : c.tasks[i].depends) {
       auto it = by_id.find(d);
       if (it == by_id.end())
-        p.add(c.tasks[i].line, "depends on unknown id \"" + d + "\"");
+        p.add(c.tasks[i].line, "depends on unknown id " + quote(d));
       else if (it->second == i)
         p.add(c.tasks[i].line, "depends on itself");
       else
@@ -212,14 +394,41 @@ Campaign parse(std::istream& in, const std::string& filename, Format format) {
           break;
         }
     }
+    // At most the first six links and the last one of a long cycle.
     std::string cycle;
-    for (std::size_t k = static_cast<std::size_t>(seen[at]); k < path.size(); ++k)
-      cycle += "\"" + c.tasks[path[k]].id + "\" (line " + std::to_string(c.tasks[path[k]].line) + ") -> ";
-    cycle += "\"" + c.tasks[at].id + "\"";
+    const std::size_t begin = static_cast<std::size_t>(seen[at]), length = path.size() - begin;
+    for (std::size_t k = begin; k < path.size(); ++k) {
+      if (length > 8 && k == begin + 6) {
+        cycle += "... (" + std::to_string(length - 7) + " more) -> ";
+        k = path.size() - 1;
+      }
+      cycle += quote(c.tasks[path[k]].id) + " (line " + std::to_string(c.tasks[path[k]].line) + ") -> ";
+    }
+    cycle += quote(c.tasks[at].id);
     p.add(c.tasks[at].line, "dependency cycle (each depends on the next): " + cycle);
     p.raise();
   }
   return c;
+}
+
+std::string excerpt(std::string_view text, std::size_t max) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size() && out.size() < max) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0 || is_control(c) || c == '\t') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  if (i < text.size()) out += "...(" + std::to_string(text.size()) + " bytes in all)";
+  return out;
 }
 
 }  // namespace parsl::campaign

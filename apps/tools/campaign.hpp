@@ -6,8 +6,10 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "parsl/runtime/app_def.hpp"
 #include "parsl/serial/error.hpp"
 
 namespace parsl::campaign {
@@ -36,12 +38,36 @@ struct Campaign {
 
 enum class Format { text, json_lines };
 
+/// Bounds on what a task file may hold, so that any input (a huge file, /dev/urandom, an
+/// endless pipe) ends with a clear error in bounded memory.
+struct Limits {
+  std::size_t max_line_bytes = 1 << 20;   ///< one line, before any decoding
+  std::size_t max_tasks = 10'000'000;     ///< tasks in one file
+  std::size_t max_problems = 20;          ///< reading stops after this many problems
+};
+
+/// The longest command the system can start: Linux takes at most MAX_ARG_STRLEN (32 pages,
+/// 128 KiB with the NUL) for one argument, and `/bin/bash -c COMMAND` passes it as one.
+std::size_t max_command_bytes();
+
+/// Longest walltime accepted, in seconds (the kernel's, a year). Longer ones are errors.
+inline constexpr double kMaxWalltime = parsl::kMaxWalltime;
+
 /// .json and .jsonl files are JSON lines; everything else is text.
 Format format_of(const std::string& filename);
 
 /// Reads and checks a whole task file. Throws CampaignError naming the file, and for each
-/// problem its line and what is wrong: malformed JSON, a missing or empty command, a key of
-/// the wrong type or unknown, a duplicate id, an unknown dependency, a dependency cycle.
-Campaign parse(std::istream& in, const std::string& filename, Format format);
+/// problem its line and what is wrong: malformed JSON, JSON nested too deep, a number out of
+/// range, a duplicate key, a missing or empty command, a command too long to start, a NUL
+/// byte or other binary data, a key of the wrong type or unknown, a walltime that is not a
+/// finite number of seconds up to kMaxWalltime, a duplicate id, an unknown dependency, a
+/// dependency cycle. Quotes at most a short excerpt of any offending value; stops reading
+/// at the first line over `limits.max_line_bytes`, after `limits.max_problems` problems or
+/// past `limits.max_tasks` tasks.
+Campaign parse(std::istream& in, const std::string& filename, Format format, const Limits& limits = {});
+
+/// `text` for an error message: at most about `max` bytes, control characters and bytes
+/// that are not UTF-8 shown as \xNN, with the length of what was left out.
+std::string excerpt(std::string_view text, std::size_t max = 60);
 
 }  // namespace parsl::campaign

@@ -50,6 +50,7 @@ struct Options {
   int retries = 0;
   double walltime = 0;
   std::string progress = "auto";
+  std::size_t max_tasks = parsl::campaign::Limits{}.max_tasks;
   std::string file;
 };
 
@@ -62,7 +63,8 @@ constexpr const char* kUsage =
     "                   \"walltime\": 600, \"inputs\": [\"data.h5\"], \"outputs\": [\"fit3.out\"]}\n"
     "  --resume        skip the tasks checkpointed by earlier runs under the run directory\n"
     "  --retries=R     retries per task (0 to 1000; a task's own \"retries\" wins)\n"
-    "  --walltime=S    seconds per try (a task's own \"walltime\" wins)\n"
+    "  --walltime=S    seconds per try, at most a year (a task's own \"walltime\" wins)\n"
+    "  --max-tasks=N   refuse a task file of more than N tasks (default 10,000,000)\n"
     "  --progress=auto|bar|lines|off   progress on stderr (auto: a bar on a terminal)\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n"
     "Exit status: 0 all succeeded, 1 some failed (see runinfo/NNN/failed_tasks.txt), 2 bad\n"
@@ -89,22 +91,30 @@ Options parse_args(int argc, char** argv) {
     } else if (name == "--retries") {
       char* end = nullptr;
       const long r = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end || r < 0 || r > 1000) usage_error("bad value in " + a + ": expected 0 to 1000");
+      if (value.empty() || *end || r < 0 || r > 1000)
+        usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected 0 to 1000");
       o.retries = static_cast<int>(r);
     } else if (name == "--walltime") {
       char* end = nullptr;
       o.walltime = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end || !(o.walltime > 0)) usage_error("bad value in " + a + ": expected seconds > 0");
+      if (value.empty() || *end || !(o.walltime > 0 && o.walltime <= parsl::kMaxWalltime))
+        usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected seconds > 0 and at most " +
+                    std::to_string(static_cast<long>(parsl::kMaxWalltime)) + " (a year)");
+    } else if (name == "--max-tasks") {
+      char* end = nullptr;
+      const long long m = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end || m < 1) usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected a whole number >= 1");
+      o.max_tasks = static_cast<std::size_t>(m);
     } else if (name == "--progress") {
       if (value != "auto" && value != "bar" && value != "lines" && value != "off")
-        usage_error("bad value in " + a + ": expected auto, bar, lines or off");
+        usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected auto, bar, lines or off");
       o.progress = value;
     } else if (a.rfind("--", 0) == 0) {
-      usage_error("unknown option " + a);
+      usage_error("unknown option " + parsl::campaign::excerpt(a));
     } else if (o.file.empty()) {
       o.file = a;
     } else {
-      usage_error("more than one task file: " + o.file + " and " + a);
+      usage_error("more than one task file: " + parsl::campaign::excerpt(o.file) + " and " + parsl::campaign::excerpt(a));
     }
   }
   if (o.file.empty()) usage_error("no task file given");
@@ -157,12 +167,19 @@ int main(int argc, char** argv) {
   int parse_status = 0;
   if (rank == 0) {
     std::ifstream in(opt.file);
-    if (!in) {
-      std::fprintf(stderr, "parsl-run: cannot open the task file %s: %s\n", opt.file.c_str(), std::strerror(errno));
+    std::error_code ec;
+    if (fs::is_directory(opt.file, ec)) {
+      std::fprintf(stderr, "parsl-run: the task file %s is a folder\n", parsl::campaign::excerpt(opt.file, 200).c_str());
+      parse_status = 2;
+    } else if (!in) {
+      std::fprintf(stderr, "parsl-run: cannot open the task file %s: %s\n", parsl::campaign::excerpt(opt.file, 200).c_str(),
+                   std::strerror(errno));
       parse_status = 2;
     } else {
       try {
-        campaign = parsl::campaign::parse(in, opt.file, parsl::campaign::format_of(opt.file));
+        parsl::campaign::Limits limits;
+        limits.max_tasks = opt.max_tasks;
+        campaign = parsl::campaign::parse(in, opt.file, parsl::campaign::format_of(opt.file), limits);
       } catch (const parsl::Error& e) {
         std::fprintf(stderr, "parsl-run: %s\n", e.what());
         parse_status = 2;

@@ -409,6 +409,11 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   TaskRecord& t = *task;
   try {
     t.executor_ = choose_executor(t);
+    const auto& walltime = options.walltime ? options.walltime : t.app().options.walltime;
+    if (walltime && !(walltime->count() > 0 && walltime->count() <= kMaxWalltime))
+      throw ConfigError("app '" + t.app_name() + "': a walltime of " + std::to_string(walltime->count()) +
+                        " s; it must be > 0 and at most " + std::to_string(static_cast<long>(kMaxWalltime)) +
+                        " s (a year)");
   } catch (...) {
     if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) outstanding_.notify_all();
     throw;

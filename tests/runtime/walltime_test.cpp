@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "test_support.hpp"
@@ -50,6 +52,21 @@ TEST(Walltime, TimeoutsAreRetried) {
   parsl::DataFlowKernel dfk(c);
   EXPECT_THROW(sleepy(300).get(), parsl::AppTimeout);
   EXPECT_EQ(g_runs.load(), 2);
+}
+
+// 1e10 s overflowed the clock: the deadline lay in the past and every try failed at once.
+TEST(Walltime, OutOfRangeWalltimesAreRefusedAtSubmission) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double bad : {1e10, inf, -1.0, 0.0, std::nan("")}) {
+    try {
+      (void)sleepy.with({.walltime = std::chrono::duration<double>(bad)})(1);
+      ADD_FAILURE() << "walltime " << bad << " was accepted";
+    } catch (const parsl::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("at most 31622400 s"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(sleepy.with({.walltime = std::chrono::duration<double>(parsl::kMaxWalltime)})(1).get(), 1);
 }
 
 }  // namespace

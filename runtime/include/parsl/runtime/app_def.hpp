@@ -47,7 +47,8 @@ struct AppOptions {
   std::vector<ArgRef> ignore_for_cache;
   /// Executor labels this app may run on; empty means any of the kernel's executors.
   std::vector<std::string> executors;
-  /// Default walltime of each try (function apps: the future fails with AppTimeout).
+  /// Default walltime of each try (function apps: the future fails with AppTimeout). Must be
+  /// > 0 and at most kMaxWalltime; a call with another fails at submission with ConfigError.
   std::optional<std::chrono::duration<double>> walltime;
   /// Default priority: lower runs first where executors queue tasks.
   int priority = 0;
@@ -56,6 +57,10 @@ struct AppOptions {
   /// argument and result types. Config::isolate_tasks turns it on for every function app.
   bool isolate = false;
 };
+
+/// The longest walltime a try may have: a year (366 days). Longer ones, infinity and NaN are
+/// refused at submission (they overflowed the clock and failed every try at once).
+inline constexpr double kMaxWalltime = 366.0 * 24 * 3600;
 
 /// Per-call overrides, given with `app.with({...})(args...)`.
 struct CallOptions {
