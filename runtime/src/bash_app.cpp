@@ -149,26 +149,36 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error("bash app '" + app + "': cannot start /bin/bash: " + std::strerror(rc));
-  const TrackedChild tracked(-pid);  // Ctrl-C or SIGTERM of this process kills the whole group
+  TrackedChild tracked(-pid);  // however this process dies, the watchdog kills the group
 
-  int status = 0;
-  if (!task.walltime) {
+  // Wait for bash to exit without reaping it (WNOWAIT): while it is an unreaped zombie, its
+  // pid, which is also its process group's id, cannot be reused, so killing the group after
+  // it exited can only reach what the command left running.
+  auto leader_exited = [pid](bool block) {
+    siginfo_t info{};
+    for (;;) {
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG)) == 0)
+        return info.si_pid == pid;
+      if (errno != EINTR) return true;  // not our child any more: nothing to wait for
+    }
+  };
+  auto reap = [pid] {
+    int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-  } else {
+    return status;
+  };
+  if (task.walltime) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*task.walltime));
     auto nap = std::chrono::microseconds(50);
-    for (;;) {
-      const pid_t done = ::waitpid(pid, &status, WNOHANG);
-      if (done == pid) break;
+    while (!leader_exited(false)) {
       if (clock::now() >= deadline) {
         ::kill(-pid, SIGTERM);
         const auto grace = clock::now() + std::chrono::seconds(1);
-        while (::waitpid(pid, &status, WNOHANG) == 0 && clock::now() < grace)
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        ::kill(-pid, SIGKILL);  // the whole group: nothing is left running
-        ::waitpid(pid, &status, 0);
+        while (!leader_exited(false) && clock::now() < grace) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ::kill(-pid, SIGKILL);  // the whole group, before the try fails: nothing is left running
+        reap();
         throw AppTimeout("bash app " + app + " (task " + std::to_string(task.task_id) + ") exceeded its walltime of " +
                          std::to_string(*task.walltime) + " s; its process group was killed");
       }
@@ -176,6 +186,12 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
       if (nap < std::chrono::milliseconds(10)) nap *= 2;
     }
   }
+  leader_exited(true);
+  if (io.keep_background)
+    tracked.keep_until_exit();  // the group's survivors live until this process ends
+  else
+    ::kill(-pid, SIGKILL);  // background children (`cmd &`) end with their task
+  const int status = reap();
   const std::string where = out_path.empty() && err_path.empty()
                                 ? std::string()
                                 : "; logs: " + (out_path.empty() ? std::string("-") : out_path) + " " +

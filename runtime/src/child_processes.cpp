@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <mutex>
 #include <new>
+#include <vector>
 
 namespace parsl::detail {
 namespace {
@@ -94,7 +95,29 @@ TrackedChild::TrackedChild(pid_t target) noexcept {
 }
 
 TrackedChild::~TrackedChild() {
-  if (slot_ >= 0) g_children[slot_].store(0, std::memory_order_relaxed);
+  if (slot_ >= 0 && !kept_) g_children[slot_].store(0, std::memory_order_relaxed);
+}
+
+void TrackedChild::keep_until_exit() noexcept {
+  if (slot_ < 0) return;
+  static std::mutex mutex;
+  static std::vector<int> kept;  // slots of kept targets
+  std::lock_guard lock(mutex);
+  // A kept group that has emptied must leave the table: its id may later name another group.
+  std::erase_if(kept, [](int slot) {
+    const pid_t target = g_children[slot].load(std::memory_order_relaxed);
+    if (target == 0 || (::kill(target, 0) != 0 && errno == ESRCH)) {
+      g_children[slot].store(0, std::memory_order_relaxed);
+      return true;
+    }
+    return false;
+  });
+  try {
+    kept.push_back(slot_);
+  } catch (...) {
+    return;  // no memory: the slot is freed as if not kept
+  }
+  kept_ = true;
 }
 
 void forget_tracking_in_child() noexcept {

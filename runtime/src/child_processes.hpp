@@ -18,8 +18,14 @@ class TrackedChild {
   TrackedChild(const TrackedChild&) = delete;
   TrackedChild& operator=(const TrackedChild&) = delete;
 
+  /// Keeps the target in the table after this object is gone, so that it is killed when
+  /// this process ends (a bash task's kept background processes). Targets kept earlier
+  /// whose process group has emptied are dropped from the table first.
+  void keep_until_exit() noexcept;
+
  private:
   int slot_ = -1;  // -1: the table was full, so this child is not tracked
+  bool kept_ = false;
 };
 
 /// In a child forked by this process (an isolated try): closes the watchdog's pipe.

@@ -542,8 +542,15 @@ void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::u
   set_state(*task, TaskState::running);
   if (task->walltime_) {
     const double seconds = task->walltime_->count();
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(*task->walltime_);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(*task->walltime_);
+    // Bash and isolated tries are killed at the deadline by their runner, which then fails
+    // the try: the future must not fail while the command still runs. The kernel's timer
+    // only stands behind them (a runner that cannot report), after the runner's own grace
+    // (SIGTERM, up to 1 s, SIGKILL).
+    const AppDef& app = task->app();
+    if (app.bash || (app.kind == AppDef::Kind::function && (app.options.isolate || config_.isolate_tasks)))
+      deadline += std::chrono::seconds(2);
     std::lock_guard lock(timer_mutex_);
     if (!timer_) timer_ = std::make_unique<detail::WalltimeTimer>(*this);
     timer_->schedule(task, attempt, deadline, seconds);

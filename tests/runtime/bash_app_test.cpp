@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <fstream>
+#include <thread>
+#include <vector>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -20,6 +22,31 @@ std::string slurp(const std::filesystem::path& p) {
 
 const auto shell = parsl::bash_app("bash_test.shell", [](const std::string& cmd) { return cmd; });
 const auto exit_with = parsl::bash_app("bash_test.exit_with", [](int code) { return "exit " + std::to_string(code); });
+const auto leaves_daemon = parsl::bash_app("bash_test.leaves_daemon", [](const std::string& cmd) { return cmd; },
+                                           parsl::AppOptions{.keep_background_processes = true});
+
+std::vector<pid_t> pids_in(const std::filesystem::path& p) {
+  std::vector<pid_t> out;
+  std::ifstream in(p);
+  for (long pid; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+  return out;
+}
+
+// Running or sleeping (not a zombie, not gone)?
+bool alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z' && line[close + 2] != 'X';
+}
+
+// Killed processes take a moment to leave; a live one stays.
+bool gone_within(pid_t pid, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (alive(pid) && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(5ms);
+  return !alive(pid);
+}
 
 TEST(BashApp, ExitZeroIsSuccessOthersFailWithTheCode) {
   parsl::DataFlowKernel dfk(parsl::test::thread_config());
@@ -165,4 +192,54 @@ TEST(BashApp, IgnoreForCacheByNameAndPositionCountsTheUsersParameters) {
   EXPECT_EQ(other.state(), parsl::TaskState::exec_done);
   EXPECT_EQ(g_named_runs.load(), 2);
 }
+TEST(BashApp, BackgroundChildrenEndWithTheirTask) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto file = parsl::test::scratch_dir() / "background.pids";
+  std::filesystem::remove(file);
+  EXPECT_EQ(shell("sleep 300 & echo $! > " + file.string() + "; nohup sleep 301 >/dev/null 2>&1 & echo $! >> " +
+                  file.string())
+                .get(),
+            0);
+  const auto pids = pids_in(file);
+  ASSERT_EQ(pids.size(), 2u);
+  for (pid_t pid : pids) {
+    EXPECT_TRUE(gone_within(pid, 2000ms)) << "background process " << pid << " outlived its task";
+    if (alive(pid)) ::kill(pid, SIGKILL);
+  }
+}
+
+TEST(BashApp, AnAppCanKeepItsDaemonUntilTheProcessEnds) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto file = parsl::test::scratch_dir() / "daemon.pids";
+  std::filesystem::remove(file);
+  EXPECT_EQ(leaves_daemon("sleep 300 & echo $! > " + file.string()).get(), 0);
+  const auto pids = pids_in(file);
+  ASSERT_EQ(pids.size(), 1u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(alive(pids[0])) << "the kept daemon was killed with its task";
+  ::kill(pids[0], SIGKILL);  // (the process end that would kill it is tested by parsl_run.keep_background)
+}
+
+// The future fails with AppTimeout only once the command is dead: the kernel's own timer
+// used to fail it at the deadline while the command ran on for milliseconds.
+TEST(BashApp, WalltimeKillsTheGroupBeforeTheFutureFails) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto file = parsl::test::scratch_dir() / "walltime.pids";
+  for (int round = 0; round < 5; ++round) {
+    std::filesystem::remove(file);
+    auto f = shell.with({.walltime = 0.3s})("echo $$ > " + file.string() + "; sleep 30 & echo $! >> " + file.string() +
+                                            "; wait");
+    try {
+      f.get();
+      FAIL() << "no timeout";
+    } catch (const parsl::AppTimeout& e) {
+      EXPECT_NE(std::string(e.what()).find("its process group was killed"), std::string::npos) << e.what();
+    }
+    const auto pids = pids_in(file);
+    ASSERT_EQ(pids.size(), 2u);
+    EXPECT_FALSE(alive(pids[0])) << "round " << round << ": bash still ran when its future failed";
+    EXPECT_TRUE(gone_within(pids[1], 1000ms)) << "round " << round;
+  }
+}
+
 }  // namespace

@@ -25,6 +25,15 @@
 namespace parsl {
 
 namespace detail {
+template <class F, class Params>
+struct BashWrapper;  // bash_app.hpp
+template <class F>
+struct is_bash_wrapper : std::false_type {};
+template <class F, class Params>
+struct is_bash_wrapper<BashWrapper<F, Params>> : std::true_type {};
+}  // namespace detail
+
+namespace detail {
 
 template <class Tuple>
 struct decay_tuple;
@@ -345,6 +354,7 @@ class BasicApp {
     def->name = std::move(name);
     def->options = std::move(options);
     def->kind = K;
+    def->bash = detail::is_bash_wrapper<F>::value;
     def->arity = Sig::arity;
     if constexpr (K == AppDef::Kind::function) {
       constexpr bool ser = serial::is_serializable_v<Params> &&

@@ -56,6 +56,12 @@ struct AppOptions {
   /// fails only this task, with WorkerLost naming the signal or status. Needs serializable
   /// argument and result types. Config::isolate_tasks turns it on for every function app.
   bool isolate = false;
+  /// Bash apps only. When a task's command exits, whatever it left running in its process
+  /// group (`cmd &`, `nohup cmd &`) is killed, so nothing outlives its task. Set this for
+  /// the rare app that must leave a daemon behind: its group then lives on until the worker
+  /// process ends (the job's end, in any way), and is killed then. A child that leaves the
+  /// group with `setsid` escapes either way; only a batch system's cgroup catches it.
+  bool keep_background_processes = false;
 };
 
 /// The longest walltime a try may have: a year (366 days). Longer ones, infinity and NaN are
@@ -85,6 +91,9 @@ struct AppDef {
   Kind kind = Kind::function;
   /// True when arguments and result can be serialized (remote executors, memoization).
   bool serializable = false;
+  /// A bash app: its runner kills the command's process group at the walltime itself, so
+  /// the kernel's own walltime timer only stands behind it.
+  bool bash = false;
   /// Number of parameters.
   std::size_t arity = 0;
   /// options.ignore_for_cache as sorted positions, resolved when the app is registered.

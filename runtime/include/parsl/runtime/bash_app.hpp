@@ -78,9 +78,10 @@ struct BashIO {
   Redirect out, err;
   std::string run_dir;  ///< absolute, for automatic log names
   std::vector<File> outputs;  ///< checked after exit 0 (staging is the executor's job)
+  bool keep_background = false;  ///< AppOptions::keep_background_processes
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(out, err, run_dir, outputs);
+    ar(out, err, run_dir, outputs, keep_background);
   }
 };
 
@@ -112,7 +113,9 @@ struct BashWrapper<F, std::tuple<P...>> {
 /// A bash app: calling it runs, on a worker, `fn(args...)` to get a command line, then runs
 /// that with `/bin/bash -c` in its own process group. The future holds 0 on exit status 0;
 /// any other status fails the task with BashExitFailure. The command is echoed to the task's
-/// stderr first. A walltime kills the whole process group and fails the try with AppTimeout.
+/// stderr first. A walltime kills the whole process group and then fails the try with
+/// AppTimeout. When the command exits, what it left running in its process group is killed
+/// (AppOptions::keep_background_processes keeps it until the worker process ends).
 /// The command sees PARSL_TASK_ID, PARSL_TRY, PARSL_WORKER_RANK, PARSL_NODE, PARSL_HOST and,
 /// on MPI workers, PARSL_CORES and OMP_NUM_THREADS.
 ///
@@ -160,7 +163,8 @@ class BashApp {
   friend Bound;
   template <class... A>
   future_type call(const BashCallOptions& o, A&&... args) const {
-    detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs};
+    detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs,
+                      app_.definition().options.keep_background_processes};
     return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs, o.retries})(std::move(io),
                                                                               std::forward<A>(args)...);
   }
