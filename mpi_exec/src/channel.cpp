@@ -1,5 +1,8 @@
 #include "channel.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <sched.h>
 #include <time.h>
 
@@ -65,7 +68,22 @@ bool Channel::try_receive(int& source, int& tag, std::string& bytes, int want_ta
   PARSL_MPI_CHECK(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_, MPI_STATUS_IGNORE));
   source = status.MPI_SOURCE;
   tag = status.MPI_TAG;
+  capture(bytes, tag);
   return true;
+}
+
+// PARSL_CAPTURE_MESSAGES=DIR: each rank writes the first 64 messages it receives to
+// DIR/rank<R>-<N>-tag<T>.bin, as they came off the wire. They seed the decoders' fuzzing
+// corpus (tests/fuzz/corpus/wire) with real messages.
+void Channel::capture(const std::string& bytes, int tag) {
+  static const char* dir = std::getenv("PARSL_CAPTURE_MESSAGES");
+  if (dir == nullptr || *dir == '\0' || captured_ >= 64) return;
+  const std::string name = std::string(dir) + "/rank" + std::to_string(rank_) + "-" + std::to_string(captured_++) +
+                           "-tag" + std::to_string(tag) + ".bin";
+  if (std::FILE* f = std::fopen(name.c_str(), "wb")) {
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
 }
 
 long Backoff::next_sleep_us() const noexcept {

@@ -37,8 +37,10 @@ class Channel {
     MPI_Request request;
     std::string buffer;
   };
+  void capture(const std::string& bytes, int tag);
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 0;
+  int captured_ = 0;
   std::list<Pending> pending_;
 };
 

@@ -1,5 +1,7 @@
 #include "parsl/serial/checkpoint_file.hpp"
 
+#include "checkpoint_image.hpp"
+
 #include <fcntl.h>
 #include <hdf5.h>
 #include <sys/stat.h>
@@ -213,6 +215,27 @@ bool region_ok(std::uint64_t at, std::uint64_t bytes, std::uint64_t size) {
   return at >= kCheckpointHeaderSize && at <= size && bytes <= size - at;
 }
 
+// The header's magic, version, size and file length: refuses a file before it is read whole.
+void check_header(const std::filesystem::path& path, const unsigned char* head, std::uint64_t size) {
+  if (std::memcmp(head, kMagic, sizeof kMagic) != 0) {
+    if (std::memcmp(head, kHdf5Signature, sizeof kHdf5Signature) == 0)
+      fail(path, "is an HDF5 file without a verified parsl-mpi header: a version 1 checkpoint (written before "
+                 "checkpoints carried checksums; this build reads version " +
+                     std::to_string(kCheckpointVersion) + " only) or another program's file");
+    fail(path, "is not a parsl-mpi checkpoint segment (no parsl-mpi header at its start)");
+  }
+  const Header h = decode_header(head);
+  if (h.version != static_cast<std::uint32_t>(kCheckpointVersion))
+    fail(path, "has format version " + std::to_string(h.version) + "; this build reads version " +
+                   std::to_string(kCheckpointVersion));
+  if (h.header_size != kCheckpointHeaderSize)
+    fail(path, "has a header of " + std::to_string(h.header_size) + " bytes, not " +
+                   std::to_string(kCheckpointHeaderSize) + " (damaged)");
+  if (h.file_size != size)
+    fail(path, "is " + std::to_string(size) + " bytes long but was written with " + std::to_string(h.file_size) +
+                   ": it was truncated or appended to");
+}
+
 }  // namespace
 
 std::string bounded_path(const std::filesystem::path& path) {
@@ -309,25 +332,9 @@ std::vector<CheckpointEntry> read_checkpoint_segment(const std::filesystem::path
     fail(path, "is too short (" + std::to_string(size) +
                    " bytes) to be a checkpoint segment: it was not written whole, or is another kind of file");
   }
-  if (std::memcmp(head.data(), kMagic, sizeof kMagic) != 0) {
-    if (std::memcmp(head.data(), kHdf5Signature, sizeof kHdf5Signature) == 0)
-      fail(path, "is an HDF5 file without a verified parsl-mpi header: a version 1 checkpoint (written before "
-                 "checkpoints carried checksums; this build reads version " +
-                     std::to_string(kCheckpointVersion) + " only) or another program's file");
-    fail(path, "is not a parsl-mpi checkpoint segment (no parsl-mpi header at its start)");
-  }
-  const Header h = decode_header(head.data());
-  if (h.version != static_cast<std::uint32_t>(kCheckpointVersion))
-    fail(path, "has format version " + std::to_string(h.version) + "; this build reads version " +
-                   std::to_string(kCheckpointVersion));
-  if (h.header_size != kCheckpointHeaderSize)
-    fail(path, "has a header of " + std::to_string(h.header_size) + " bytes, not " +
-                   std::to_string(kCheckpointHeaderSize) + " (damaged)");
-  if (h.file_size != size)
-    fail(path, "is " + std::to_string(size) + " bytes long but was written with " + std::to_string(h.file_size) +
-                   ": it was truncated or appended to");
-  // The whole file, now that its length is known to be the length written (never more than
-  // the file holds), then the checksum over every byte of it.
+  // Read the rest only when the header says the file is as long as it is: never more than
+  // the file holds, and a truncated file is named as such before anything else.
+  check_header(path, head.data(), size);
   std::string image(size, '\0');
   auto* bytes = reinterpret_cast<unsigned char*>(image.data());
   std::memcpy(bytes, head.data(), head.size());
@@ -335,6 +342,19 @@ std::vector<CheckpointEntry> read_checkpoint_segment(const std::filesystem::path
     if (err != 0) fail(path, std::string("cannot be read: ") + std::strerror(err));
     fail(path, "became shorter while it was read (is another program changing it?)");
   }
+  return detail::parse_checkpoint_image(image, path);
+}
+
+namespace detail {
+
+std::vector<CheckpointEntry> parse_checkpoint_image(std::string_view image, const std::filesystem::path& path) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(image.data());
+  const std::uint64_t size = image.size();
+  if (size < kCheckpointHeaderSize)
+    fail(path, "is too short (" + std::to_string(size) +
+                   " bytes) to be a checkpoint segment: it was not written whole, or is another kind of file");
+  check_header(path, bytes, size);
+  const Header h = decode_header(bytes);
   const XXH128_hash_t sum = checksum_of(bytes, image.size());
   if (sum.high64 != h.checksum.high64 || sum.low64 != h.checksum.low64)
     fail(path, "fails its checksum: it was altered or damaged after it was written, so none of its results "
@@ -356,12 +376,14 @@ std::vector<CheckpointEntry> read_checkpoint_segment(const std::filesystem::path
       fail(path, "entry " + std::to_string(i) + " points outside the values (damaged offsets)");
     out.push_back(CheckpointEntry{
         ContentHash{get64(bytes + h.keys_at + 16 * i), get64(bytes + h.keys_at + 16 * i + 8)},
-        std::string(image, h.values_at + previous, next - previous)});
+        std::string(image.substr(h.values_at + previous, next - previous))});
     previous = next;
   }
   if (previous != h.values_bytes) fail(path, "has values that its offsets do not account for (damaged)");
   return out;
 }
+
+}  // namespace detail
 
 std::vector<std::filesystem::path> checkpoint_segments(const std::filesystem::path& source) {
   namespace fs = std::filesystem;

@@ -55,7 +55,8 @@ void write_checkpoint_segment(const std::filesystem::path& path, const std::vect
 /// Reads and verifies a whole segment. Throws CheckpointError naming `path` and the problem
 /// when it is not a regular, readable, unaltered parsl-mpi checkpoint of this version (a
 /// FIFO, a directory, a symbolic-link loop, an over-long path: each gets its own message;
-/// none blocks). Allocates at most about twice the file's size. Thread-safe.
+/// none blocks). Allocates a few times the file's size at most, never by a count read from
+/// the file. Thread-safe.
 std::vector<CheckpointEntry> read_checkpoint_segment(const std::filesystem::path& path);
 
 /// The segments under `source`, sorted by name: the `.h5` files directly in it when it is a
