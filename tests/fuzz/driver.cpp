@@ -2,7 +2,7 @@
 // seed corpus, then mutants of it, in a sanitizer build (-fsanitize=address,undefined). A
 // sanitizer report or an exception that escapes the target ends the process with a non-zero
 // status, after the input is written to fuzz-crash-<target>.bin for reproduction:
-//   fuzz_<target> [--runs=N] [--seed=S] [--max-len=B] [--max-alloc-ratio=R] CORPUS_DIR...
+//   fuzz_<target> [--runs=N] [--seed=S] [--max-len=B] [--max-alloc-ratio=R] [--alloc-slack=B] CORPUS_DIR...
 //   fuzz_<target> --replay FILE       runs one saved input
 // The same targets link with clang's -fsanitize=fuzzer for coverage-guided runs
 // (docs/fuzzing.md); this driver needs no clang and runs in the test suite.
@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 
 // Bytes allocated while the target runs: a decoder must not allocate much more than its
-// input, whatever its length fields say (--max-alloc-ratio, plus 16 KiB for error messages).
+// input, whatever its length fields say: at most --max-alloc-ratio bytes per input byte plus
+// --alloc-slack bytes (error messages and the like).
 namespace {
 std::size_t g_allocated = 0;
 }  // namespace
@@ -55,6 +56,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 namespace {
 
 double g_max_alloc_ratio = 32;
+double g_alloc_slack = 16384;
 const std::string* g_current = nullptr;
 std::string g_name;
 
@@ -73,7 +75,7 @@ void run(const std::string& input) {
   g_current = &input;
   g_allocated = 0;
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
-  const double allowed = g_max_alloc_ratio * static_cast<double>(input.size()) + 16384;
+  const double allowed = g_max_alloc_ratio * static_cast<double>(input.size()) + g_alloc_slack;
   if (static_cast<double>(g_allocated) > allowed) {
     std::fprintf(stderr, "fuzz: an input of %zu bytes made the target allocate %zu bytes (more than %.0f)\n",
                  input.size(), g_allocated, allowed);
@@ -103,6 +105,7 @@ int main(int argc, char** argv) {
     else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
     else if (a.rfind("--max-len=", 0) == 0) max_len = std::strtoull(a.c_str() + 10, nullptr, 10);
     else if (a.rfind("--max-alloc-ratio=", 0) == 0) g_max_alloc_ratio = std::atof(a.c_str() + 18);
+    else if (a.rfind("--alloc-slack=", 0) == 0) g_alloc_slack = std::atof(a.c_str() + 14);
     else if (a == "--replay" && i + 1 < argc) {
       std::ifstream in(argv[++i], std::ios::binary);
       const std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
