@@ -1,6 +1,6 @@
 // parsl-run: a resumable campaign of shell commands.
 //
-//   mpirun -np N parsl-run [--help] [--resume] [--retries=R] [--walltime=S] [--progress=auto|bar|lines|off]
+//   mpirun -np N parsl-run [--help] [--resume] [--retries=R] [--walltime=S] [--max-tasks=N] [--progress=auto|bar|lines|off]
 //                          [--parsl-*...] TASKFILE
 //
 // TASKFILE: one command per line (text), or one JSON object per line (.jsonl/.json):
