@@ -11,6 +11,7 @@
 
 #include "parsl/runtime/app_def.hpp"
 #include "parsl/serial/error.hpp"
+#include "parsl/serial/text.hpp"
 
 namespace parsl::campaign {
 
@@ -66,8 +67,6 @@ Format format_of(const std::string& filename);
 /// past `limits.max_tasks` tasks.
 Campaign parse(std::istream& in, const std::string& filename, Format format, const Limits& limits = {});
 
-/// `text` for an error message: at most about `max` bytes, control characters and bytes
-/// that are not UTF-8 shown as \xNN, with the length of what was left out.
-std::string excerpt(std::string_view text, std::size_t max = 60);
+using parsl::excerpt;  // quotes in messages (parsl/serial/text.hpp)
 
 }  // namespace parsl::campaign

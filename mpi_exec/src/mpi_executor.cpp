@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "parsl/runtime/errors.hpp"
+#include "parsl/serial/text.hpp"
 
 namespace parsl {
 
@@ -12,7 +13,7 @@ int parse_option_int(const std::string& name, const std::string& value, int min,
   int out = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc() || ptr != value.data() + value.size() || out < min || out > max)
-    throw ConfigError("bad value '" + value + "' for --parsl-mpi-" + name + ": expected a whole number from " +
+    throw ConfigError("bad value '" + excerpt(value) + "' for --parsl-mpi-" + excerpt(name) + ": expected a whole number from " +
                       std::to_string(min) + " to " + std::to_string(max));
   return out;
 }
@@ -37,9 +38,9 @@ MpiOptions MpiOptions::from_config(const Config& config) {
       else if (value == "false" || value == "0")
         o.pin = false;
       else
-        throw ConfigError("bad value '" + value + "' for --parsl-mpi-pin: expected true or false");
+        throw ConfigError("bad value '" + excerpt(value) + "' for --parsl-mpi-pin: expected true or false");
     } else {
-      throw ConfigError("unknown option --parsl-mpi-" + name +
+      throw ConfigError("unknown option --parsl-mpi-" + excerpt(name) +
                         " (known: --parsl-mpi-fanout, --parsl-mpi-ranks-per-node, --parsl-mpi-prefetch, "
                         "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin)");
     }

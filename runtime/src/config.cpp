@@ -6,6 +6,7 @@
 
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"
+#include "parsl/serial/text.hpp"
 
 namespace parsl {
 
@@ -17,7 +18,7 @@ long parse_int(std::string_view option, std::string_view value, long min, long m
   long out = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc() || ptr != value.data() + value.size() || out < min || out > max)
-    throw ConfigError("bad value '" + std::string(value) + "' for " + std::string(option) +
+    throw ConfigError("bad value '" + excerpt(value) + "' for " + std::string(option) +
                       ": expected a whole number from " + std::to_string(min) + " to " + std::to_string(max));
   return out;
 }
@@ -32,14 +33,14 @@ double parse_number(std::string_view option, std::string_view value) {
     used = 0;
   }
   if (used != s.size() || s.empty() || !std::isfinite(out) || out < 0)
-    throw ConfigError("bad value '" + s + "' for " + std::string(option) + ": expected a number >= 0");
+    throw ConfigError("bad value '" + excerpt(s) + "' for " + std::string(option) + ": expected a number >= 0");
   return out;
 }
 
 bool parse_bool(std::string_view option, std::string_view value) {
   if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
   if (value == "false" || value == "0" || value == "no" || value == "off") return false;
-  throw ConfigError("bad value '" + std::string(value) + "' for " + std::string(option) +
+  throw ConfigError("bad value '" + excerpt(value) + "' for " + std::string(option) +
                     ": expected true or false");
 }
 
@@ -75,7 +76,7 @@ Config Config::from_args(int argc, const char* const* argv) {
     if (arg == "--parsl-help") continue;
     const auto eq = arg.find('=');
     if (eq == std::string_view::npos)
-      throw ConfigError("option " + std::string(arg) + " needs a value: write " + std::string(arg) + "=VALUE");
+      throw ConfigError("option " + excerpt(arg) + " needs a value: write " + excerpt(arg) + "=VALUE");
     const std::string_view name = arg.substr(0, eq);
     const std::string_view value = arg.substr(eq + 1);
     if (name == "--parsl-threads") {
@@ -92,7 +93,7 @@ Config Config::from_args(int argc, const char* const* argv) {
  } else if (name.substr(0, 12) == "--parsl-mpi-") {
       config.mpi_options[std::string(name.substr(12))] = std::string(value);
     } else {
-      throw ConfigError("unknown option " + std::string(name) + "\n" + options_help());
+      throw ConfigError("unknown option " + excerpt(name) + "\n" + options_help());
     }
   }
   if (threads > 0) config.executors.push_back(std::make_shared<ThreadPoolExecutor>(threads));

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "parsl/runtime/errors.hpp"
+#include "parsl/serial/text.hpp"
 
 namespace parsl {
 
@@ -14,7 +15,7 @@ LogLevel parse_log_level(std::string_view text) {
   if (text == "warning") return LogLevel::warning;
   if (text == "error") return LogLevel::error;
   if (text == "off") return LogLevel::off;
-  throw ConfigError("unknown log level '" + std::string(text) +
+  throw ConfigError("unknown log level '" + excerpt(text) +
                     "': use one of debug, info, warning, error, off");
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "parsl/serial/codec.hpp"
+#include "parsl/serial/text.hpp"
 
 namespace {
 
@@ -73,4 +74,17 @@ TEST(Codec, SerializableTrait) {
   static_assert(!parsl::serial::is_serializable_v<Opaque>);
 }
 
+}  // namespace
+
+namespace {
+TEST(Text, ExcerptsAreShortPrintableAndSayHowLongTheTextWas) {
+  EXPECT_EQ(parsl::excerpt("short"), "short");
+  const std::string e = parsl::excerpt(std::string(100000, 'x'));
+  EXPECT_LT(e.size(), 100u);
+  EXPECT_NE(e.find("(100000 bytes in all)"), std::string::npos) << e;
+  EXPECT_EQ(parsl::excerpt(std::string("a\0b\x1b\xff", 5)), "a\\x00b\\x1b\\xff");
+  EXPECT_EQ(parsl::excerpt("Grüße"), "Grüße");  // UTF-8 stays as it is
+  EXPECT_EQ(parsl::utf8_length("\xc0\x80", 0), 0u);  // an overlong NUL is not UTF-8
+  EXPECT_EQ(parsl::utf8_length("\xed\xa0\x80", 0), 0u);  // nor a surrogate
+}
 }  // namespace
