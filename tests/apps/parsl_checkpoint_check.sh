@@ -20,5 +20,13 @@ set +e
 err=$("$tool" count "$work/bad.h5" 2>&1); rc=$?
 set -e
 [ "$rc" = 1 ] && [[ "$err" == *"$work/bad.h5"* ]] || fail "a bad file must give exit 1 and its name (got $rc: $err)"
+# A real segment with one byte changed: refused by name, never counted.
+cp "$work/all.h5" "$work/altered.h5"
+printf '\x01' | dd of="$work/altered.h5" bs=1 seek=$(( $(stat -c %s "$work/all.h5") - 7 )) conv=notrunc status=none
+set +e
+err=$("$tool" count "$work/altered.h5" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] && [[ "$err" == *"$work/altered.h5"*"fails its checksum"* ]] \
+  || fail "an altered segment must give exit 1, its name and the checksum failure (got $rc: $err)"
 "$tool" frobnicate x > /dev/null 2>&1 && fail "an unknown command must fail" || true
-echo "ok: list, count, merge and a bad file"
+echo "ok: list, count, merge, a bad file and an altered segment"
