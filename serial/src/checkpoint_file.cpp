@@ -209,10 +209,10 @@ std::string open_failure(int err) {
   }
 }
 
-// Is [at, at + bytes) inside the data part of a file of `size` bytes?
+// Is [at, at + bytes) inside the file of `size` bytes, and past the header unless empty? An
+// empty region's place must be inside the file too: it is still used as a position.
 bool region_ok(std::uint64_t at, std::uint64_t bytes, std::uint64_t size) {
-  if (bytes == 0) return true;
-  return at >= kCheckpointHeaderSize && at <= size && bytes <= size - at;
+  return at <= size && bytes <= size - at && (bytes == 0 || at >= kCheckpointHeaderSize);
 }
 
 // The header's magic, version, size and file length: refuses a file before it is read whole.
