@@ -294,9 +294,12 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
         try {
           entries = serial::read_checkpoint_segment(seg);
         } catch (const CheckpointError& e) {
-          throw CheckpointError(std::string(e.what()) +
-                                "; nothing was run. Move that file aside to start from the other checkpoints "
-                                "(its tasks then run again), or leave it out of Config::checkpoint_files");
+          std::error_code ec;
+          const bool there = std::filesystem::exists(std::filesystem::symlink_status(seg, ec));
+          throw CheckpointError(std::string(e.what()) + "; nothing was run. " +
+                                (there ? "Move that file aside to start from the other checkpoints (its tasks then "
+                                         "run again), or leave it out of Config::checkpoint_files"
+                                       : "Leave it out of Config::checkpoint_files, or give the right path"));
         }
         for (auto& entry : entries) {
           memo_->store(entry.key, std::move(entry.value));

@@ -162,6 +162,19 @@ TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {
   EXPECT_EQ(costly(3).get(), 9);
 }
 
+TEST(Checkpoint, AMissingCheckpointFileIsNamedWithTheRightAdvice) {
+  parsl::Config c = parsl::test::thread_config();
+  c.checkpoint_files = {parsl::test::scratch_dir() / "no-such-segment.h5"};
+  try {
+    parsl::DataFlowKernel dfk(c);
+    FAIL();
+  } catch (const parsl::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-segment.h5: does not exist"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("give the right path"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("Move that file aside"), std::string::npos) << e.what();
+  }
+}
+
 // The defect this guards against: one changed byte inside a segment's stored values was
 // accepted, and the next run served the altered value as memo_done.
 TEST(Checkpoint, AnAlteredResultIsNeverServed) {
