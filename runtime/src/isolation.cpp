@@ -62,11 +62,15 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
     throw Error(std::string("cannot isolate a task: fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // Its own process group, like a bash task's: what the app starts (system("cmd &")) is
+    // killed with it when the try ends.
+    ::setpgid(0, 0);
     ::close(fds[0]);
     detail::forget_tracking_in_child();
     child(app, args, fds[1]);
   }
-  const detail::TrackedChild tracked(pid);  // Ctrl-C or SIGTERM of this process kills the try too
+  ::setpgid(pid, pid);  // also here, so the group exists before anyone signals it
+  const detail::TrackedChild tracked(-pid);  // however this process dies, the try's group dies too
   ::close(fds[1]);
   // With a walltime, poll so the child can be killed at the deadline: the one case where a
   // function app's code really stops.
@@ -84,7 +88,7 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
       pollfd p{fds[0], POLLIN, 0};
       if (left <= 0 || ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100))) == 0) {
         if (clock::now() >= deadline) {
-          ::kill(pid, SIGKILL);
+          ::kill(-pid, SIGKILL);
           timed_out = true;
           break;
         }
@@ -101,6 +105,12 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
     }
   }
   ::close(fds[0]);
+  // Wait for the child without reaping it, kill what it left in its group, then reap: while
+  // it is an unreaped zombie its id cannot name another process group.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  ::kill(-pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

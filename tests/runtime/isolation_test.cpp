@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <string>
 #include <stdexcept>
 
 #include "test_support.hpp"
@@ -32,6 +34,11 @@ const auto plain_pid = parsl::app("isolation_test.plain_pid", [](int) { return s
 const auto crash_logged = parsl::app("isolation_test.crash_logged", [](std::string file) -> int {
   std::ofstream(file, std::ios::app) << "try\n";
   std::abort();
+}, isolated);
+
+// Starts a background process the way C code in an app might, and returns at once.
+const auto leaves_child = parsl::app("isolation_test.leaves_child", [](std::string pidfile) {
+  return std::system(("sleep 300 & echo $! > " + pidfile).c_str());
 }, isolated);
 
 std::string message_of(const parsl::AppFuture<int>& f) {
@@ -94,6 +101,26 @@ TEST(Isolation, ConfigTurnsItOnForEveryApp) {
   c.isolate_tasks = true;
   parsl::DataFlowKernel dfk(c);
   EXPECT_NE(plain_pid(1).get(), static_cast<int>(::getpid()));
+}
+
+TEST(Isolation, WhatAnIsolatedTryStartsEndsWithIt) {
+  parsl::DataFlowKernel dfk(parsl::test::thread_config());
+  const auto pidfile = parsl::test::scratch_dir() / "isolated-child.pid";
+  std::filesystem::remove(pidfile);
+  EXPECT_EQ(leaves_child(pidfile.string()).get(), 0);
+  long pid = 0;
+  std::ifstream(pidfile) >> pid;
+  ASSERT_GT(pid, 0);
+  // Gone, or a zombie waiting for init, within a moment; never still running.
+  bool running = true;
+  for (int i = 0; i < 200 && running; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    running = std::getline(stat, line) && line.find(") Z") == std::string::npos;
+    if (running) ::usleep(10000);
+  }
+  EXPECT_FALSE(running) << "the isolated try's background process " << pid << " outlived it";
+  if (running) ::kill(static_cast<pid_t>(pid), SIGKILL);
 }
 
 }  // namespace
