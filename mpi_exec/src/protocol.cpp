@@ -1,5 +1,6 @@
 #include "parsl/mpi_exec/protocol.hpp"
 
+#include "parsl/runtime/app_def.hpp"
 #include "parsl/serial/codec.hpp"
 
 namespace parsl::mpi {
@@ -24,10 +25,15 @@ DownMsg decode_down(std::string_view bytes, int source) {
   if (static_cast<std::uint8_t>(m.control) > 2)
     throw ProtocolError("task message from rank " + std::to_string(source) + " has an unknown control code " +
                         std::to_string(static_cast<int>(m.control)));
-  for (const auto& t : m.tasks)
+  for (const auto& t : m.tasks) {
     if (t.app.empty() || t.attempt == 0)
       throw ProtocolError("task message from rank " + std::to_string(source) + " holds task " +
                           std::to_string(t.id) + " with " + (t.app.empty() ? "no app name" : "try number 0"));
+    // NaN, infinity or a huge value would overflow the worker's clock arithmetic.
+    if (!(t.walltime >= 0 && t.walltime <= kMaxWalltime))
+      throw ProtocolError("task message from rank " + std::to_string(source) + " holds task " +
+                          std::to_string(t.id) + " with a walltime of " + std::to_string(t.walltime) + " s");
+  }
   return m;
 }
 

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <new>
 #include <random>
@@ -248,6 +250,19 @@ TEST(Protocol, DecodingMalformedMessagesAllocatesInProportionToTheirSize) {
   std::memcpy(lying.data(), &count, sizeof count);
   measure(lying, true);
   RecordProperty("worst_bytes_allocated_per_input_byte_x100", static_cast<int>(worst_ratio_x100));
+}
+
+TEST(Protocol, AWalltimeThatIsNotAFiniteNumberOfSecondsIsMalformed) {
+  for (double bad : {-1.0, 1e10, std::numeric_limits<double>::infinity(), std::nan("")}) {
+    DownMsg d;
+    d.tasks = {task(1)};
+    d.tasks[0].walltime = bad;
+    EXPECT_THROW((void)decode_down(encode(d), 3), ProtocolError) << bad;
+  }
+  DownMsg ok;
+  ok.tasks = {task(1)};
+  ok.tasks[0].walltime = 2.5;
+  EXPECT_EQ(decode_down(encode(ok), 3).tasks[0].walltime, 2.5);
 }
 
 TEST(Protocol, ABoolOtherThanZeroOrOneIsMalformed) {
