@@ -263,6 +263,10 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
     AppRegistry::instance().check();
     if (!(config_.retries >= 0))
       throw ConfigError("Config::retries must be zero or more, got " + std::to_string(config_.retries));
+    if (config_.checkpoint_mode == CheckpointMode::periodic &&
+        !(config_.checkpoint_period.count() > 0 && config_.checkpoint_period.count() <= kMaxWalltime))
+      throw ConfigError("Config::checkpoint_period must be more than 0 s and at most a year, got " +
+                        std::to_string(config_.checkpoint_period.count()) + " s");
     if (config_.internal_threads < 1)
       throw ConfigError("Config::internal_threads must be at least 1, got " +
                         std::to_string(config_.internal_threads));

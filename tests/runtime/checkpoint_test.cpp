@@ -4,6 +4,7 @@
 #include <mutex>
 #include <atomic>
 #include <fstream>
+#include <limits>
 
 #include "parsl/serial/checkpoint_file.hpp"
 #include "test_support.hpp"
@@ -160,6 +161,15 @@ TEST(Checkpoint, ABadCheckpointStopsTheStartAndNamesTheFile) {
   }
   parsl::DataFlowKernel after(parsl::test::thread_config());  // nothing was left half-started
   EXPECT_EQ(costly(3).get(), 9);
+}
+
+TEST(Checkpoint, APeriodOutsideZeroToAYearIsAConfigError) {
+  for (double bad : {0.0, -1.0, 1e12, std::numeric_limits<double>::infinity()}) {
+    parsl::Config c = parsl::test::thread_config();
+    c.checkpoint_mode = parsl::CheckpointMode::periodic;
+    c.checkpoint_period = std::chrono::duration<double>(bad);
+    EXPECT_THROW(parsl::DataFlowKernel dfk(c), parsl::ConfigError) << bad;
+  }
 }
 
 TEST(Checkpoint, AMissingCheckpointFileIsNamedWithTheRightAdvice) {
