@@ -13,6 +13,7 @@
 ///   auto v = parsl::serial::decode<std::vector<int>>(bytes);
 /// @endcode
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -119,10 +120,19 @@ void load_sequence(BufferInputArchive& ar, Seq& seq) {
   cereal::size_type n = 0;
   ar(cereal::make_size_tag(n));
   seq.clear();
+  if (n == 0) return;
+  // Room for n elements, but never more than 4 bytes of memory per byte left: that covers
+  // real messages (a task takes over a quarter of sizeof(TaskMsg) on the wire) without
+  // regrowth, and a lying length field gets no more than 4 times the input.
+  seq.reserve(static_cast<std::size_t>(std::min<cereal::size_type>(n, 4 * ar.remaining() / sizeof(T))));
   for (cereal::size_type i = 0; i < n; ++i) {
-    T value{};
-    ar(value);
-    seq.push_back(std::move(value));
+    if constexpr (std::is_same_v<T, bool>) {
+      bool b = false;
+      ar(b);
+      seq.push_back(b);
+    } else {
+      ar(seq.emplace_back());  // decoded in place: no temporary to move
+    }
   }
 }
 }  // namespace detail
