@@ -5,207 +5,21 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <condition_variable>
 #include <cstring>
-#include <queue>
 #include <thread>
-#include <unordered_map>
 
+#include "checkpointer.hpp"
+#include "memo_table.hpp"
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"
 #include "parsl/serial/checkpoint_file.hpp"
 #include "parsl/serial/content_hash.hpp"
+#include "walltime_timer.hpp"
 
 namespace parsl {
 
 namespace detail {
-
-/// Results of cacheable apps by memo key. Thread-safe.
-class MemoTable {
- public:
-  bool lookup(const serial::ContentHash& key, std::string& out) const {
-    std::lock_guard lock(mutex_);
-    auto it = table_.find(key);
-    if (it == table_.end()) return false;
-    out = it->second;
-    return true;
-  }
-  void store(const serial::ContentHash& key, std::string bytes) {
-    std::lock_guard lock(mutex_);
-    table_.insert_or_assign(key, std::move(bytes));
-  }
-  std::size_t size() const {
-    std::lock_guard lock(mutex_);
-    return table_.size();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<serial::ContentHash, std::string> table_;
-};
-
-/// One thread that fails tries whose walltime expired. Holds weak references only: a task
-/// that finished and was dropped costs nothing here.
-class WalltimeTimer {
- public:
-  explicit WalltimeTimer(DataFlowKernel& dfk) : dfk_(dfk), thread_([this] { loop(); }) {}
-  ~WalltimeTimer() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  void schedule(const std::shared_ptr<TaskRecord>& task, std::uint32_t attempt,
-                std::chrono::steady_clock::time_point deadline, double seconds) {
-    {
-      std::lock_guard lock(mutex_);
-      heap_.push(Entry{deadline, task, attempt, seconds});
-    }
-    cv_.notify_one();
-  }
-
- private:
-  struct Entry {
-    std::chrono::steady_clock::time_point deadline;
-    std::weak_ptr<TaskRecord> task;
-    std::uint32_t attempt;
-    double seconds;
-    bool operator>(const Entry& o) const { return deadline > o.deadline; }
-  };
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      if (heap_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
-      const auto deadline = heap_.top().deadline;
-      if (std::chrono::steady_clock::now() < deadline) {
-        cv_.wait_until(lock, deadline);
-        continue;
-      }
-      Entry e = heap_.top();
-      heap_.pop();
-      lock.unlock();
-      if (auto t = e.task.lock(); t && t->claim(e.attempt)) {
-        dfk_.try_failed(t, std::make_exception_ptr(AppTimeout(
-                               "task " + std::to_string(t->id()) + " (app '" + t->app_name() +
-                               "') exceeded its walltime of " + std::to_string(e.seconds) + " s")));
-      }
-      lock.lock();
-    }
-  }
-
-  DataFlowKernel& dfk_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
-/// Writes memoized results to checkpoint segments: grouped as tasks finish (task_exit),
-/// every period (periodic), or on demand (dfk_exit, manual, and at shutdown in all modes).
-class Checkpointer {
- public:
-  Checkpointer(std::filesystem::path dir, CheckpointMode mode, std::chrono::duration<double> period, Logger& log,
-               std::function<void(const CheckpointReport&)> on_checkpoint)
-      : dir_(std::move(dir)), mode_(mode), period_(period), log_(log), on_checkpoint_(std::move(on_checkpoint)) {
-    std::filesystem::create_directories(dir_);
-    if (mode_ == CheckpointMode::task_exit || mode_ == CheckpointMode::periodic)
-      thread_ = std::thread([this] { loop(); });
-  }
-  ~Checkpointer() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-  void add(const serial::ContentHash& key, std::string value, std::uint64_t task_id) {
-    bool wake = false;
-    {
-      std::lock_guard lock(mutex_);
-      pending_.push_back({key, std::move(value)});
-      if (on_checkpoint_) pending_ids_.push_back(task_id);
-      wake = mode_ == CheckpointMode::task_exit && pending_.size() >= kGroup;
-    }
-    if (wake) cv_.notify_one();
-  }
-  /// Writes what is pending as one new segment; returns how many entries.
-  std::size_t flush() {
-    std::lock_guard write_lock(write_mutex_);
-    std::vector<serial::CheckpointEntry> batch;
-    CheckpointReport report;
-    {
-      std::lock_guard lock(mutex_);
-      batch.swap(pending_);
-      report.task_ids.swap(pending_ids_);
-    }
-    if (batch.empty()) return 0;
-    char name[32];
-    std::snprintf(name, sizeof name, "seg-%06u.h5", next_++);
-    report.segment = dir_ / name;
-    try {
-      serial::write_checkpoint_segment(report.segment, batch);
-    } catch (...) {
-      // Keep the results for the next attempt: a failed write loses nothing.
-      std::lock_guard lock(mutex_);
-      pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-      if (on_checkpoint_) pending_ids_.insert(pending_ids_.begin(), report.task_ids.begin(), report.task_ids.end());
-      throw;
-    }
-    if (log_.enabled(LogLevel::debug))
-      log_.debug("checkpoint: " + std::to_string(batch.size()) + " results in " + report.segment.string());
-    if (on_checkpoint_) {
-      try {
-        on_checkpoint_(report);
-      } catch (const std::exception& e) {
-        log_.error(std::string("on_checkpoint callback threw: ") + e.what());
-      } catch (...) {
-        log_.error("on_checkpoint callback threw a non-standard exception");
-      }
-    }
-    return batch.size();
-  }
-
- private:
-  static constexpr std::size_t kGroup = 1000;
-  void loop() {
-    const auto wait = mode_ == CheckpointMode::task_exit
-                          ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(50))
-                          : std::chrono::duration_cast<std::chrono::steady_clock::duration>(period_);
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      cv_.wait_for(lock, wait, [&] { return stop_ || (mode_ == CheckpointMode::task_exit && pending_.size() >= kGroup); });
-      if (stop_) break;
-      lock.unlock();
-      try {
-        flush();
-      } catch (const std::exception& e) {
-        log_.error(std::string("checkpoint failed: ") + e.what());
-      }
-      lock.lock();
-    }
-  }
-
-  std::filesystem::path dir_;
-  CheckpointMode mode_;
-  std::chrono::duration<double> period_;
-  Logger& log_;
-  std::function<void(const CheckpointReport&)> on_checkpoint_;
-  std::mutex mutex_, write_mutex_;
-  std::condition_variable cv_;
-  std::vector<serial::CheckpointEntry> pending_;
-  std::vector<std::uint64_t> pending_ids_;  // only kept when there is an on_checkpoint callback
-  unsigned next_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 namespace {
 
@@ -285,32 +99,7 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
     logger_.open(run_dir_ / "parsl.log", config_.log_level);
     logger_.info("DataFlowKernel starting in " + run_dir_.string());
     memo_ = std::make_unique<detail::MemoTable>();
-    std::size_t loaded = 0;
-    for (const auto& source : config_.checkpoint_files) {
-      std::vector<std::filesystem::path> segments;
-      try {
-        segments = serial::checkpoint_segments(source);
-      } catch (const CheckpointError& e) {
-        throw CheckpointError(std::string(e.what()) + "; nothing was run");
-      }
-      for (const auto& seg : segments) {
-        std::vector<serial::CheckpointEntry> entries;
-        try {
-          entries = serial::read_checkpoint_segment(seg);
-        } catch (const CheckpointError& e) {
-          std::error_code ec;
-          const bool there = std::filesystem::exists(std::filesystem::symlink_status(seg, ec));
-          throw CheckpointError(std::string(e.what()) + "; nothing was run. " +
-                                (there ? "Move that file aside to start from the other checkpoints (its tasks then "
-                                         "run again), or leave it out of Config::checkpoint_files"
-                                       : "Leave it out of Config::checkpoint_files, or give the right path"));
-        }
-        for (auto& entry : entries) {
-          memo_->store(entry.key, std::move(entry.value));
-          ++loaded;
-        }
-      }
-    }
+    const std::size_t loaded = detail::load_checkpoints(config_.checkpoint_files, *memo_);
     if (!config_.checkpoint_files.empty())
       logger_.info("loaded " + std::to_string(loaded) + " checkpointed results into the memo table");
     if (config_.checkpoint_mode != CheckpointMode::none)
