@@ -10,7 +10,7 @@
 // fetched into the working directory first; after exit 0 every output must exist (else the
 // task fails with MissingOutputs) and remote outputs are uploaded. Each task's stdout and stderr go to
 // runinfo/NNN/task_logs/. At the end: a summary, runinfo/NNN/failed_tasks.txt, and exit
-// status 1 when any task failed (2 for a bad command line or task file).
+// status 1 when any task failed (2 for a bad command line, task file or checkpoint).
 // Every run checkpoints finished tasks (HDF5, runinfo/NNN/checkpoint/, written as they
 // finish); --resume loads all earlier runs' checkpoints under the run directory and skips
 // the tasks found there, also after a kill -9.
@@ -68,7 +68,7 @@ constexpr const char* kUsage =
     "  --progress=auto|bar|lines|off   progress on stderr (auto: a bar on a terminal)\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n"
     "Exit status: 0 all succeeded, 1 some failed (see runinfo/NNN/failed_tasks.txt), 2 bad\n"
-    "command line or task file.\n";
+    "command line, task file or checkpoint (nothing ran).\n";
 
 [[noreturn]] void usage_error(const std::string& what) {
   if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n%s", what.c_str(), kUsage);
@@ -201,7 +201,9 @@ int main(int argc, char** argv) {
     checkpointed.fetch_add(r.task_ids.size());
   };
   bool any_failed = false;
+  bool workflow_ran = false;
   int status = parsl::run(argc, argv, config, [&] {
+    workflow_ran = true;
     auto& dfk = parsl::DataFlowKernel::current();
     std::mutex out_mutex;
     std::atomic<std::size_t> succeeded{0}, failed{0}, skipped{0};
@@ -323,5 +325,8 @@ int main(int argc, char** argv) {
   });
   if (!initialized) MPI_Finalize();
   // Only rank 0 knows; its status is the job's (mpirun reports the first non-zero one).
+  // On rank 0, a kernel that never started (a damaged or missing checkpoint under --resume)
+  // is bad input, as a bad task file is: exit 2, not 1 ("some tasks failed").
+  if (status == 1 && !workflow_ran && is_rank0()) return 2;
   return status != 0 ? status : any_failed ? 1 : 0;
 }

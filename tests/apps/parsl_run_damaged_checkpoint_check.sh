@@ -37,3 +37,12 @@ head -c $((size / 2)) "$work/good.h5" > "$seg"
 resume_must_refuse "cut in half" "truncated"
 rm -f "$seg"; mkfifo "$seg"
 resume_must_refuse "a FIFO" "is not a regular file"
+
+# Without a launcher (one process) the exit status is exactly 2: bad input, nothing ran.
+head -c $((size / 2)) "$work/good.h5" > "$work/half.h5"; rm -f "$seg"; cp "$work/half.h5" "$seg"
+set +e
+"$parsl_run" --progress=off --resume tasks.txt > one.out 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] || { echo "FAIL: one-process --resume on a damaged checkpoint exited $rc, not 2:"; cat one.out; exit 1; }
+[ "$(wc -l < ran.txt)" -eq 20 ] || { echo "FAIL: tasks ran on a damaged checkpoint (one process)"; exit 1; }
+echo "ok: exit status 2 without a launcher"
