@@ -205,9 +205,9 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   TaskRecord& t = *task;
   try {
     t.executor_ = choose_executor(t);
-    const auto& walltime = options.walltime ? options.walltime : t.app().options.walltime;
-    if (walltime && !(walltime->count() > 0 && walltime->count() <= kMaxWalltime))
-      throw ConfigError("app '" + t.app_name() + "': a walltime of " + std::to_string(walltime->count()) +
+    t.walltime_ = options.walltime ? options.walltime : t.app().options.walltime;
+    if (t.walltime_ && !(t.walltime_->count() > 0 && t.walltime_->count() <= kMaxWalltime))
+      throw ConfigError("app '" + t.app_name() + "': a walltime of " + std::to_string(t.walltime_->count()) +
                         " s; it must be > 0 and at most " + std::to_string(static_cast<long>(kMaxWalltime)) +
                         " s (a year)");
   } catch (...) {
@@ -217,7 +217,6 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   t.dfk_ = this;
   t.id_ = next_id_.fetch_add(1, std::memory_order_relaxed);
   const AppOptions& o = t.app().options;
-  t.walltime_ = options.walltime ? options.walltime : o.walltime;
   t.priority_ = options.priority ? *options.priority : o.priority;
   t.outputs_ = options.outputs;
   t.retries_ = options.retries;
@@ -344,9 +343,7 @@ void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::u
     // the try: the future must not fail while the command still runs. The kernel's timer
     // only stands behind them (a runner that cannot report), after the runner's own grace
     // (SIGTERM, up to 1 s, SIGKILL).
-    const AppDef& app = task->app();
-    if (app.bash || (app.kind == AppDef::Kind::function && (app.options.isolate || config_.isolate_tasks)))
-      deadline += std::chrono::seconds(2);
+    if (task->app().bash || TaskHandle(task, attempt).isolated()) deadline += std::chrono::seconds(2);
     std::lock_guard lock(timer_mutex_);
     if (!timer_) timer_ = std::make_unique<detail::WalltimeTimer>(*this);
     timer_->schedule(task, attempt, deadline, seconds);

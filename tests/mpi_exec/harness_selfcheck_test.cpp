@@ -1,7 +1,8 @@
 // The MPI test main itself: an assertion that fails on one rank other than 0 must be printed
 // with that rank and make the whole test program exit non-zero, promptly (it once deadlocked
-// inside GoogleTest). Run only by the ctest check `mpi_test_main.reports_failure_on_rank_2`,
-// which sets PARSL_SELFCHECK_FAIL_RANK and expects the failure; without it the test passes.
+// inside GoogleTest). Run by two ctest checks: `mpi_test_main.reports_failure_on_rank_2` sets
+// PARSL_SELFCHECK_FAIL_RANK and expects the failure; `mpi_test_main.passes_when_nothing_fails`
+// leaves it unset and expects a pass (the control: the harness must not invent failures).
 #include <mpi.h>
 
 #include <gtest/gtest.h>
