@@ -4,18 +4,37 @@
 
 namespace parsl::mpi {
 
-Dispatcher::Dispatcher(std::vector<int> children, std::size_t max_batch)
+Dispatcher::Dispatcher(std::vector<int> children, std::size_t max_batch, bool at_root)
     : children_(std::move(children)),
       credit_(children_.size(), 0),
       said_bye_(children_.size(), false),
-      max_batch_(std::max<std::size_t>(1, max_batch)) {
+      cancels_(children_.size()),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      at_root_(at_root) {
   for (std::size_t i = 0; i < children_.size(); ++i) index_[children_[i]] = i;
 }
 
-void Dispatcher::push_task(TaskMsg&& task) { queue_.push(std::move(task)); }
+void Dispatcher::push_task(TaskMsg&& task, TaskHandle handle) {
+  Where& w = where_[task.id];
+  if (w.child == kHere && w.attempt != 0) queue_.remove_queued(task.id);  // a newer try replaces a queued one
+  w = Where{kHere, task.attempt, std::move(handle)};
+  queue_.push(std::move(task));
+}
 
 void Dispatcher::push_tasks(std::vector<TaskMsg>&& tasks) {
   for (auto& t : tasks) push_task(std::move(t));
+}
+
+TaskHandle Dispatcher::cancel(std::uint64_t id) {
+  auto it = where_.find(id);
+  if (it == where_.end()) return {};
+  TaskHandle h = std::move(it->second.handle);
+  if (it->second.child == kHere)
+    queue_.remove_queued(id);
+  else
+    cancels_[static_cast<std::size_t>(it->second.child)].push_back(id);
+  where_.erase(it);
+  return h;
 }
 
 void Dispatcher::on_up(int child, UpMsg&& msg) {
@@ -27,7 +46,31 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
     throw ProtocolError("result message from rank " + std::to_string(child) + " after it said bye");
   credit_[i] += msg.credit;
   credit_up_ += msg.credit;  // transparent: what the subtree can take, the parent may send
-  for (auto& e : msg.events) events_.push_back(std::move(e));
+  for (auto& e : msg.events) {
+    auto w = where_.find(e.id);
+    const bool live = w != where_.end() && w->second.attempt == e.attempt;
+    TaskHandle h;
+    if (live) {
+      if (e.kind == EventKind::started) {
+        if (at_root_) h = w->second.handle;
+      } else {
+        h = std::move(w->second.handle);
+        where_.erase(w);
+      }
+    }
+    if (!at_root_)
+      events_.push_back(std::move(e));  // rank 0 decides what a stale event means
+    else if (live)
+      outcomes_.push_back(Outcome{std::move(e), std::move(h)});
+  }
+  for (auto& t : msg.returned) {
+    // Queued again only if this is still the try we sent that way: a task cancelled (or
+    // retried) since is dropped here.
+    auto w = where_.find(t.id);
+    if (w == where_.end() || w->second.attempt != t.attempt || w->second.child != static_cast<int>(i)) continue;
+    w->second.child = kHere;
+    queue_.push(std::move(t));
+  }
   for (auto& n : msg.notes) notes_.push_back(std::move(n));
   if (msg.bye) {
     said_bye_[i] = true;
@@ -37,11 +80,10 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
 
 std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
   std::vector<std::pair<int, DownMsg>> out;
-  if (queue_.empty()) return out;
   std::vector<std::size_t> with_credit;
-  for (std::size_t i = 0; i < children_.size(); ++i)
-    if (credit_[i] > 0 && !said_bye_[i]) with_credit.push_back(i);
-  if (with_credit.empty()) return out;
+  if (!queue_.empty())
+    for (std::size_t i = 0; i < children_.size(); ++i)
+      if (credit_[i] > 0 && !said_bye_[i]) with_credit.push_back(i);
   // Most credit first, so spare capacity fills evenly; each child gets a fair share of what is
   // queued (at least one task), never more than its credit or a batch.
   std::sort(with_credit.begin(), with_credit.end(),
@@ -53,10 +95,28 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
     const std::size_t n = std::min({share, static_cast<std::size_t>(credit_[i]), max_batch_, queue_.size()});
     DownMsg msg;
     msg.tasks.reserve(n);
-    for (std::size_t j = 0; j < n; ++j) msg.tasks.push_back(queue_.pop());
+    for (std::size_t j = 0; j < n; ++j) {
+      msg.tasks.push_back(queue_.pop());
+      where_[msg.tasks.back().id].child = static_cast<int>(i);
+    }
     credit_[i] -= static_cast<std::int64_t>(n);
+    msg.cancel = std::exchange(cancels_[i], {});
     out.emplace_back(children_[i], std::move(msg));
   }
+  // Cancels for children that got no tasks this round. A cancel always follows its task,
+  // on the same path, so a child never sees a cancel before the task.
+  for (std::size_t i = 0; i < children_.size(); ++i)
+    if (!cancels_[i].empty() && !said_bye_[i]) {
+      DownMsg msg;
+      msg.cancel = std::exchange(cancels_[i], {});
+      out.emplace_back(children_[i], std::move(msg));
+    }
+  return out;
+}
+
+std::vector<TaskMsg> Dispatcher::take_unplaceable() {
+  std::vector<TaskMsg> out = queue_.take_all();
+  for (const auto& t : out) where_.erase(t.id);
   return out;
 }
 

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <unordered_map>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/root_core.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
@@ -17,7 +19,6 @@ namespace parsl::mpi::detail {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kFlushAfter = std::chrono::microseconds(1000);
-constexpr std::size_t kFlushEvents = 256;
 
 [[noreturn]] void unexpected(int me, int source, int tag, const char* role, int parent) {
   throw ProtocolError("rank " + std::to_string(me) + " (" + role + ") got a message with tag " + std::to_string(tag) +
@@ -34,7 +35,21 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   setenv("PARSL_HOST", serial::this_host().c_str(), 1);
   const std::string binding = pin_worker(me.local_worker, me.node_workers, opts.pin);
 
+  // This thread talks MPI; a runner thread (bound like the process) runs the tasks, so the
+  // worker answers its parent while a task runs.
   WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
+  std::thread runner([&core] {
+    while (auto task = core.wait_next()) core.execute(*task);
+  });
+  struct JoinRunner {
+    WorkerCore& core;
+    std::thread& thread;
+    ~JoinRunner() {
+      core.close();
+      if (thread.joinable()) thread.join();
+    }
+  } join_runner{core, runner};
+
   UpMsg hello = core.take_up();
   hello.notes.push_back("rank " + std::to_string(ch.rank()) + " on " + serial::this_host() + ": worker on node " +
                         std::to_string(me.node) + ", " + binding);
@@ -43,7 +58,6 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;
-  auto last_flush = Clock::now();
   for (;;) {
     bool active = false;
     while (ch.try_receive(source, tag, buf)) {
@@ -51,17 +65,13 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
       core.on_down(decode_down(buf, source));
       active = true;
     }
-    if (core.has_work()) {
-      core.run_one();
+    const auto now = Clock::now();
+    core.check_running(now);
+    if (core.should_flush(now, kFlushAfter)) {
+      ch.send(me.parent, kTagUp, encode(core.take_up()));
       active = true;
     }
-    const bool drained = !core.has_work();
-    if (core.has_up() &&
-        (drained || core.events_waiting() >= kFlushEvents || Clock::now() - last_flush > kFlushAfter)) {
-      ch.send(me.parent, kTagUp, encode(core.take_up()));
-      last_flush = Clock::now();
-    }
-    if (core.control() != Control::none && drained) {
+    if (core.control() != Control::none && core.idle()) {
       UpMsg bye = core.take_up();
       bye.bye = true;
       ch.send(me.parent, kTagUp, encode(bye));
@@ -69,10 +79,14 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
       return core.control() == Control::shutdown_error ? 1 : 0;
     }
     ch.progress();
-    if (active)
+    if (active) {
       backoff.reset();
-    else
+    } else if (const long us = backoff.next_sleep_us(); us > 0) {
+      core.wait_for_news(std::chrono::microseconds(us));  // the runner wakes us when it has results
+      backoff.idle_counted();
+    } else {
       backoff.idle();
+    }
   }
 }
 
@@ -106,6 +120,7 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
       if (tag == kTagDown && source == me.parent) {
         DownMsg m = decode_down(buf, source);
         d.push_tasks(std::move(m.tasks));
+        for (std::uint64_t id : m.cancel) d.cancel(id);
         if (m.control != Control::none) control = m.control;
       } else if (tag == kTagUp) {
         d.on_up(source, decode_up(buf, source));
@@ -117,8 +132,14 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
       ch.send(child, kTagDown, encode(msg));
       active = true;
     }
-    // Everything that arrived this round goes up in one message.
-    if (d.has_events()) ch.send(me.parent, kTagUp, encode(up_from(d)));
+    // Everything that arrived this round goes up in one message, with the tasks no child of
+    // ours can take now (handed back by a busy worker): another subtree may be idle.
+    std::vector<TaskMsg> unplaced = d.take_unplaceable();
+    if (d.has_events() || !unplaced.empty()) {
+      UpMsg up = up_from(d);
+      up.returned = std::move(unplaced);
+      ch.send(me.parent, kTagUp, encode(up));
+    }
     if (control != Control::none && !forwarded && d.queued() == 0) {
       DownMsg stop;
       stop.control = control;
@@ -143,65 +164,41 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
 void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
                const std::function<bool()>& failed) {
   const RankPlace& me = topo.place(0);
-  Dispatcher d(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512);
-  std::unordered_map<std::uint64_t, TaskHandle> inflight;
+  RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512);
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;
   bool stop = exec == nullptr;
-  std::uint64_t messages_in = 0, messages_out = 0, tasks_out = 0, results_in = 0;
 
-  auto handle_events = [&] {
-    for (auto& n : d.take_notes())
-      if (log) log->info(n);
-    for (auto& e : d.take_events()) {
-      auto it = inflight.find(e.id);
-      if (it == inflight.end() || it->second.attempt() != e.attempt) continue;  // an abandoned try
-      if (e.kind == EventKind::started) {
-        it->second.mark_running();
-        continue;
-      }
-      TaskHandle h = std::move(it->second);
-      inflight.erase(it);
-      ++results_in;
-      if (e.kind == EventKind::succeeded) {
-        h.complete_encoded(e.payload);
-      } else {
-        std::exception_ptr error;
-        try {
-          error = rethrow_remote(serial::decode<serial::RemoteError>(e.payload));
-        } catch (const std::exception& bad) {
-          error = std::make_exception_ptr(ProtocolError("task " + std::to_string(e.id) + " failed on rank " +
-                                                        std::to_string(e.worker) + ", but its error report is unreadable: " +
-                                                        bad.what()));
-        }
-        h.fail(std::move(error));
-      }
+  auto receive = [&] {
+    bool any = false;
+    while (ch.try_receive(source, tag, buf)) {
+      if (tag != kTagUp) unexpected(0, source, tag, "root", -1);
+      root.on_up(source, decode_up(buf, source));
+      any = true;
     }
+    for (auto& n : root.take_notes())
+      if (log) log->info(n);
+    return any;
   };
 
-  while (!stop || !inflight.empty() || d.queued() > 0) {
+  while (!stop || root.in_flight() > 0) {
     bool active = false;
     if (exec != nullptr) {
       const long wait_us = backoff.next_sleep_us();
       MpiExecutor::Pending p = exec->take(std::chrono::microseconds(wait_us));
       for (auto& [msg, handle] : p.tasks) {
-        inflight[msg.id] = std::move(handle);
-        d.push_task(std::move(msg));
+        root.submit(std::move(msg), std::move(handle));
+        active = true;
+      }
+      for (std::uint64_t id : p.cancels) {
+        root.cancel(id);
         active = true;
       }
       stop = stop || p.stop;
     }
-    while (ch.try_receive(source, tag, buf)) {
-      if (tag != kTagUp) unexpected(0, source, tag, "root", -1);
-      d.on_up(source, decode_up(buf, source));
-      ++messages_in;
-      active = true;
-    }
-    handle_events();
-    for (auto& [child, msg] : d.dispatch()) {
-      tasks_out += msg.tasks.size();
-      ++messages_out;
+    active = receive() || active;
+    for (auto& [child, msg] : root.dispatch()) {
       ch.send(child, kTagDown, encode(msg));
       active = true;
     }
@@ -213,23 +210,14 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     else
       backoff.idle_counted();
   }
-  if (log != nullptr)
-    log->info("rank 0 sent " + std::to_string(tasks_out) + " tasks in " + std::to_string(messages_out) +
-              " messages and received " + std::to_string(results_in) + " results in " + std::to_string(messages_in) +
-              " messages");
+  if (log != nullptr) log->info(root.traffic());
   // Stop the tree and wait for every child's bye, so nothing is left unreceived.
   DownMsg stop_msg;
   stop_msg.control = failed() ? Control::shutdown_error : Control::shutdown;
   for (int c : me.children) ch.send(c, kTagDown, encode(stop_msg));
   backoff.reset();
-  while (d.finished_children() < me.children.size()) {
-    bool active = false;
-    while (ch.try_receive(source, tag, buf)) {
-      if (tag != kTagUp) unexpected(0, source, tag, "root", -1);
-      d.on_up(source, decode_up(buf, source));
-      active = true;
-    }
-    handle_events();
+  while (root.finished_children() < me.children.size()) {
+    const bool active = receive();
     ch.progress();
     if (active)
       backoff.reset();

@@ -67,7 +67,23 @@ void MpiExecutor::submit(TaskHandle task) {
     if (stop_)
       throw KernelError("MpiExecutor '" + label() + "' is shut down: task " + std::to_string(task.id()) +
                         " cannot be sent");
+    // Checked under the lock that cancel() takes: a try cancelled before this point is
+    // dropped here, one cancelled after is found by cancel().
+    if (!task.live()) return;
     incoming_.emplace_back(std::move(msg), std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void MpiExecutor::cancel(std::uint64_t task_id) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = incoming_.begin(); it != incoming_.end(); ++it)
+      if (it->first.id == task_id) {
+        incoming_.erase(it);
+        return;
+      }
+    cancels_.push_back(task_id);
   }
   cv_.notify_one();
 }
@@ -92,9 +108,9 @@ void MpiExecutor::wake() { cv_.notify_one(); }
 MpiExecutor::Pending MpiExecutor::take(std::chrono::microseconds wait) {
   Pending out;
   std::unique_lock lock(mutex_);
-  if (incoming_.empty() && !stop_) {
+  if (incoming_.empty() && cancels_.empty() && !stop_) {
     if (wait.count() > 0) {
-      cv_.wait_for(lock, wait, [&] { return !incoming_.empty() || stop_; });
+      cv_.wait_for(lock, wait, [&] { return !incoming_.empty() || !cancels_.empty() || stop_; });
     } else {
       lock.unlock();
       std::this_thread::yield();
@@ -102,6 +118,7 @@ MpiExecutor::Pending MpiExecutor::take(std::chrono::microseconds wait) {
     }
   }
   out.tasks.swap(incoming_);
+  out.cancels.swap(cancels_);
   out.stop = stop_;
   return out;
 }

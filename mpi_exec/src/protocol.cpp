@@ -18,6 +18,18 @@ T decode_checked(std::string_view bytes, int source, const char* what) {
                         " bytes from rank " + std::to_string(source) + ": " + e.what());
   }
 }
+
+void check_tasks(const std::vector<TaskMsg>& tasks, int source, const char* what) {
+  for (const auto& t : tasks) {
+    if (t.app.empty() || t.attempt == 0)
+      throw ProtocolError(std::string(what) + " message from rank " + std::to_string(source) + " holds task " +
+                          std::to_string(t.id) + " with " + (t.app.empty() ? "no app name" : "try number 0"));
+    // NaN, infinity or a huge value would overflow the worker's clock arithmetic.
+    if (!(t.walltime >= 0 && t.walltime <= kMaxWalltime))
+      throw ProtocolError(std::string(what) + " message from rank " + std::to_string(source) + " holds task " +
+                          std::to_string(t.id) + " with a walltime of " + std::to_string(t.walltime) + " s");
+  }
+}
 }  // namespace
 
 DownMsg decode_down(std::string_view bytes, int source) {
@@ -25,15 +37,7 @@ DownMsg decode_down(std::string_view bytes, int source) {
   if (static_cast<std::uint8_t>(m.control) > 2)
     throw ProtocolError("task message from rank " + std::to_string(source) + " has an unknown control code " +
                         std::to_string(static_cast<int>(m.control)));
-  for (const auto& t : m.tasks) {
-    if (t.app.empty() || t.attempt == 0)
-      throw ProtocolError("task message from rank " + std::to_string(source) + " holds task " +
-                          std::to_string(t.id) + " with " + (t.app.empty() ? "no app name" : "try number 0"));
-    // NaN, infinity or a huge value would overflow the worker's clock arithmetic.
-    if (!(t.walltime >= 0 && t.walltime <= kMaxWalltime))
-      throw ProtocolError("task message from rank " + std::to_string(source) + " holds task " +
-                          std::to_string(t.id) + " with a walltime of " + std::to_string(t.walltime) + " s");
-  }
+  check_tasks(m.tasks, source, "task");
   return m;
 }
 
@@ -42,10 +46,15 @@ UpMsg decode_up(std::string_view bytes, int source) {
   if (m.credit < 0)
     throw ProtocolError("result message from rank " + std::to_string(source) + " grants negative credit " +
                         std::to_string(m.credit));
-  for (const auto& e : m.events)
+  for (const auto& e : m.events) {
     if (static_cast<std::uint8_t>(e.kind) > 2)
       throw ProtocolError("result message from rank " + std::to_string(source) + " has an event of unknown kind " +
                           std::to_string(static_cast<int>(e.kind)) + " for task " + std::to_string(e.id));
+    if (!(e.seconds >= 0 && e.seconds <= kMaxWalltime * 2))
+      throw ProtocolError("result message from rank " + std::to_string(source) + " gives task " +
+                          std::to_string(e.id) + " a run time of " + std::to_string(e.seconds) + " s");
+  }
+  check_tasks(m.returned, source, "result");
   return m;
 }
 

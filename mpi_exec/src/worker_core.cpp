@@ -1,7 +1,7 @@
 #include "parsl/mpi_exec/worker_core.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <thread>
 
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
@@ -13,6 +13,10 @@
 
 namespace parsl::mpi {
 
+namespace {
+constexpr std::size_t kFlushEvents = 256;
+}
+
 WorkerCore::WorkerCore(int rank, int min_prefetch, int max_prefetch, Runner runner)
     : rank_(rank),
       runner_(runner ? std::move(runner) : Runner(&WorkerCore::run_registered)),
@@ -20,42 +24,179 @@ WorkerCore::WorkerCore(int rank, int min_prefetch, int max_prefetch, Runner runn
       max_prefetch_(std::max(min_prefetch, max_prefetch)),
       prefetch_(min_prefetch) {}
 
+int WorkerCore::prefetch() const {
+  std::lock_guard lock(mutex_);
+  return prefetch_;
+}
+
 std::int64_t WorkerCore::wanted_credit() const noexcept {
-  // Tasks held or promised: queued, plus credit granted that no task has used yet.
-  const std::int64_t held = static_cast<std::int64_t>(queue_.size()) + (granted_ - received_);
+  // While a long task runs, ask for nothing: what came would only be handed back.
+  if (running_ && running_->long_running) return 0;
+  // Tasks held or promised: queued, running, plus credit granted that no task has used yet.
+  const std::int64_t held = static_cast<std::int64_t>(queue_.size()) + (running_ ? 1 : 0) + (granted_ - received_);
   return std::max<std::int64_t>(0, 1 + prefetch_ - held);
 }
 
 void WorkerCore::on_down(DownMsg&& msg) {
-  received_ += static_cast<std::int64_t>(msg.tasks.size());
-  for (auto& t : msg.tasks) queue_.push(std::move(t));
-  if (msg.control != Control::none) control_ = msg.control;
+  bool woke = false;
+  {
+    std::lock_guard lock(mutex_);
+    received_ += static_cast<std::int64_t>(msg.tasks.size());
+    for (auto& t : msg.tasks) queue_.push(std::move(t));
+    queued_.store(queue_.size(), std::memory_order_release);
+    for (std::uint64_t id : msg.cancel) {
+      if (running_ && running_->id == id)
+        cancel_running_.store(true, std::memory_order_release);  // bash and isolated tasks are killed
+      else
+        queue_.remove(id);  // not here at all: finished, or handed back (the parent drops it)
+    }
+    if (msg.control != Control::none) control_ = msg.control;
+    woke = !queue_.empty() || control_ != Control::none;
+  }
+  if (woke) work_cv_.notify_one();
 }
 
-void WorkerCore::run_one() {
-  TaskMsg task = queue_.pop();
-  events_.push_back(Event{task.id, task.attempt, EventKind::started, rank_, {}});
+void WorkerCore::check_running(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!running_) return;
+  const auto ran = now - running_->start;
+  if (!running_->start_reported && ran >= kReportStartAfter) {
+    running_->start_reported = true;
+    events_.push_back(Event{running_->id, running_->attempt, EventKind::started, rank_, {},
+                            std::chrono::duration<double>(ran).count()});
+  }
+  if (ran >= kHandBackAfter) {
+    if (!running_->long_running) {
+      running_->long_running = true;
+      // Expect more like it: the next tasks are asked for one at a time.
+      prefetch_ = min_prefetch_;
+      mean_seconds_ = std::max(mean_seconds_, std::chrono::duration<double>(ran).count());
+    }
+    // Everything queued behind a long task goes back for idle workers, also what arrives
+    // later on credit granted before the task started.
+    for (auto& t : queue_.take_all()) returned_.push_back(std::move(t));
+  }
+}
+
+UpMsg WorkerCore::take_up() {
+  std::lock_guard lock(mutex_);
+  UpMsg m;
+  m.credit = wanted_credit();
+  granted_ += m.credit;
+  // Tasks handed back were counted as received; the credit that carried them is spent.
+  m.events = std::exchange(events_, {});
+  m.returned = std::exchange(returned_, {});
+  news_ = false;
+  last_up_ = Clock::now();
+  return m;
+}
+
+bool WorkerCore::should_flush(Clock::time_point now, Clock::duration flush_after) const {
+  std::lock_guard lock(mutex_);
+  const bool something = !events_.empty() || !returned_.empty() || wanted_credit() > 0;
+  if (!something) return false;
+  const bool runner_idle = queue_.empty() && !running_;
+  return runner_idle || events_.size() >= kFlushEvents || !returned_.empty() || now - last_up_ >= flush_after ||
+         (running_ && running_->start_reported && !events_.empty());
+}
+
+void WorkerCore::wait_for_news(std::chrono::microseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!news_) news_cv_.wait_for(lock, timeout, [&] { return news_; });
+}
+
+bool WorkerCore::idle() const {
+  std::lock_guard lock(mutex_);
+  return queue_.empty() && !running_;
+}
+
+Control WorkerCore::control() const {
+  std::lock_guard lock(mutex_);
+  return control_;
+}
+
+void WorkerCore::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+}
+
+std::optional<TaskMsg> WorkerCore::start_next_locked() {
+  if (queue_.empty()) return std::nullopt;
+  TaskMsg t = queue_.pop();
+  queued_.store(queue_.size(), std::memory_order_release);
+  running_ = Running{t.id, t.attempt, Clock::now()};
+  cancel_running_.store(false, std::memory_order_relaxed);
+  return t;
+}
+
+std::optional<TaskMsg> WorkerCore::wait_next() {
+  // Poll briefly first: the next batch usually arrives within microseconds of the last
+  // results going up, and sleeping on the condition variable costs a wake-up each time.
+  for (int i = 0; i < 200; ++i) {
+    if (queued_.load(std::memory_order_acquire) > 0 || i % 16 == 15) {
+      std::lock_guard lock(mutex_);
+      if (auto t = start_next_locked()) return t;
+      if (closing_) return std::nullopt;
+    }
+    std::this_thread::yield();
+  }
+  std::unique_lock lock(mutex_);
+  work_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+  return start_next_locked();
+}
+
+void WorkerCore::execute(const TaskMsg& task) {
   Event done{task.id, task.attempt, EventKind::succeeded, rank_, {}};
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   try {
     done.payload = runner_(task);
   } catch (...) {
     done.kind = EventKind::failed;
     done.payload = serial::encode(serial::RemoteError::from_exception(std::current_exception(), rank_));
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  events_.push_back(std::move(done));
-  mean_seconds_ = mean_seconds_ < 0 ? seconds : 0.8 * mean_seconds_ + 0.2 * seconds;
-  const double fit = kPrefetchWindow / std::max(mean_seconds_, 1e-9);
-  prefetch_ = static_cast<int>(std::clamp<double>(fit, min_prefetch_, max_prefetch_));
+  finish(task, std::move(done), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
-UpMsg WorkerCore::take_up() {
-  UpMsg m;
-  m.credit = wanted_credit();
-  granted_ += m.credit;
-  m.events = std::exchange(events_, {});
-  return m;
+void WorkerCore::finish(const TaskMsg&, Event done, double seconds) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    done.seconds = seconds;
+    events_.push_back(std::move(done));
+    running_.reset();
+    mean_seconds_ = mean_seconds_ < 0 ? seconds : 0.8 * mean_seconds_ + 0.2 * seconds;
+    const double fit = kPrefetchWindow / std::max(mean_seconds_, 1e-9);
+    prefetch_ = static_cast<int>(std::clamp<double>(fit, min_prefetch_, max_prefetch_));
+    // Tell the communication thread when it has a reason to write: the queue ran dry (ask
+    // for more now), or a batch of events is ready.
+    if ((queue_.empty() || events_.size() >= kFlushEvents) && !news_) {
+      news_ = true;
+      wake = true;
+    }
+  }
+  if (wake) news_cv_.notify_one();
+}
+
+bool WorkerCore::has_work() const {
+  std::lock_guard lock(mutex_);
+  return !queue_.empty();
+}
+
+void WorkerCore::run_one() {
+  std::optional<TaskMsg> t;
+  {
+    std::lock_guard lock(mutex_);
+    t = start_next_locked();
+  }
+  if (t) execute(*t);
+}
+
+std::size_t WorkerCore::events_waiting() const {
+  std::lock_guard lock(mutex_);
+  return events_.size();
 }
 
 std::string WorkerCore::run_registered(const TaskMsg& task) {

@@ -333,12 +333,14 @@ void DataFlowKernel::dependency_failed(const std::shared_ptr<TaskRecord>& task) 
                                                  length, std::move(cause))));
 }
 
-void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::uint32_t attempt) {
+void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::uint32_t attempt,
+                                 double already_running) {
   set_state(*task, TaskState::running);
   if (task->walltime_) {
     const double seconds = task->walltime_->count();
     auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(*task->walltime_);
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(seconds - already_running));
     // Bash and isolated tries are killed at the deadline by their runner, which then fails
     // the try: the future must not fail while the command still runs. The kernel's timer
     // only stands behind them (a runner that cannot report), after the runner's own grace

@@ -69,7 +69,11 @@ void TaskHandle::run() const {
   }
 }
 
-void TaskHandle::mark_running() const { task_->dfk_->try_started(task_, attempt_); }
+void TaskHandle::mark_running(double already_running) const {
+  task_->dfk_->try_started(task_, attempt_, already_running);
+}
+
+bool TaskHandle::live() const noexcept { return task_->attempt_.load(std::memory_order_acquire) == attempt_; }
 
 void TaskHandle::complete_encoded(std::string_view result) const {
   if (!task_->claim(attempt_)) return;

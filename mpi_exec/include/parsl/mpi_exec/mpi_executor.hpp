@@ -53,6 +53,7 @@ class MpiExecutor final : public Executor {
   /// Throws ConfigError when used outside parsl::run (no MPI job attached).
   void start() override;
   void submit(TaskHandle task) override;
+  void cancel(std::uint64_t task_id) override;
   /// Asks the tree to stop once every submitted task is reported, and waits until every
   /// rank of the tree has said bye (so cleanup() covers the whole job's shutdown).
   void shutdown() override;
@@ -63,6 +64,7 @@ class MpiExecutor final : public Executor {
   /// asked. Blocks up to `wait` when there is nothing.
   struct Pending {
     std::vector<std::pair<mpi::TaskMsg, TaskHandle>> tasks;
+    std::vector<std::uint64_t> cancels;  ///< after `tasks`
     bool stop = false;
   };
   Pending take(std::chrono::microseconds wait);
@@ -78,6 +80,7 @@ class MpiExecutor final : public Executor {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;
+  std::vector<std::uint64_t> cancels_;
   bool stop_ = false;
   bool stopped_ = false;
   bool attached_ = false;

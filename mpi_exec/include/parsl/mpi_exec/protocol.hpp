@@ -43,16 +43,21 @@ struct TaskMsg {
 enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2 };
 
 /// What happened to a task try on a worker. `payload`: the encoded value (succeeded), an
-/// encoded serial::RemoteError (failed), empty (started).
+/// encoded serial::RemoteError (failed), empty (started). A worker reports `started` only
+/// for a task still running when it next writes to its parent, so a short task's outcome
+/// travels alone.
 struct Event {
   std::uint64_t id = 0;
   std::uint32_t attempt = 0;
   EventKind kind = EventKind::started;
   std::int32_t worker = -1;  ///< rank that ran it
   std::string payload;
+  /// started: how long the task had run when reported (rank 0's walltime clock starts that
+  /// much earlier); succeeded/failed: the task's run time.
+  double seconds = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, kind, worker, payload);
+    ar(id, attempt, kind, worker, payload, seconds);
   }
 };
 
@@ -65,9 +70,12 @@ enum class Control : std::uint8_t {
 struct DownMsg {
   std::vector<TaskMsg> tasks;
   Control control = Control::none;
+  /// Tasks cancelled: dropped wherever they wait below; a running bash or isolated task is
+  /// killed. Always sent after the task itself, on the same path.
+  std::vector<std::uint64_t> cancel;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(tasks, control);
+    ar(tasks, control, cancel);
   }
 };
 
@@ -76,9 +84,12 @@ struct UpMsg {
   std::vector<Event> events;
   bool bye = false;  ///< last message: the sender has stopped
   std::vector<std::string> notes;  ///< lines for rank 0's log (worker start-up, binding)
+  /// Tasks handed back unstarted (their worker is busy with a long task), for the parent
+  /// to give to others. Not new credit: the sender's later credit counts them.
+  std::vector<TaskMsg> returned;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(credit, events, bye, notes);
+    ar(credit, events, bye, notes, returned);
   }
 };
 

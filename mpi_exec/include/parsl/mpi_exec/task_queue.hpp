@@ -2,30 +2,63 @@
 /// @file
 /// `TaskQueue`: tasks in priority order, lower first, first-in first-out among equals.
 
+#include <algorithm>
 #include <cstdint>
-#include <queue>
+#include <unordered_set>
 #include <vector>
 
 #include "parsl/mpi_exec/protocol.hpp"
 
 namespace parsl::mpi {
 
-/// The queue every level of the tree keeps. Not thread-safe.
+/// The queue every level of the tree keeps. Cancelled tasks are removed lazily: `remove`
+/// marks a queued task dead in O(1) (or O(n) when the caller does not know it is queued),
+/// and `pop` skips dead entries. Not thread-safe.
 class TaskQueue {
  public:
   void push(TaskMsg&& task) {
     const std::int32_t p = task.priority;
-    heap_.push(Entry{p, seq_++, std::move(task)});
+    heap_.push_back(Entry{p, seq_++, std::move(task)});
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    ++live_;
   }
   /// Removes and returns the most urgent task. The queue must not be empty.
   TaskMsg pop() {
-    // top() is const; the entry is popped right away, so moving out of it is safe.
-    TaskMsg t = std::move(const_cast<Entry&>(heap_.top()).task);
-    heap_.pop();
-    return t;
+    for (;;) {
+      std::pop_heap(heap_.begin(), heap_.end(), Later{});
+      TaskMsg t = std::move(heap_.back().task);
+      heap_.pop_back();
+      if (!dead_.empty() && dead_.erase(t.id) > 0) continue;
+      --live_;
+      if (live_ == 0) clear_dead();
+      return t;
+    }
   }
-  bool empty() const noexcept { return heap_.empty(); }
-  std::size_t size() const noexcept { return heap_.size(); }
+  bool empty() const noexcept { return live_ == 0; }
+  std::size_t size() const noexcept { return live_; }
+
+  /// Drops task `id`, which the caller knows is queued here. O(1).
+  void remove_queued(std::uint64_t id) {
+    if (live_ == 0 || !dead_.insert(id).second) return;
+    if (--live_ == 0) clear_dead();
+  }
+  /// Drops task `id` if it is queued here; returns whether it was. O(n).
+  bool remove(std::uint64_t id) {
+    if (dead_.count(id) > 0) return false;
+    for (const auto& e : heap_)
+      if (e.task.id == id) {
+        remove_queued(id);
+        return true;
+      }
+    return false;
+  }
+  /// Every live task, most urgent first; the queue is left empty.
+  std::vector<TaskMsg> take_all() {
+    std::vector<TaskMsg> out;
+    out.reserve(live_);
+    while (!empty()) out.push_back(pop());
+    return out;
+  }
 
  private:
   struct Entry {
@@ -38,7 +71,13 @@ class TaskQueue {
       return a.priority != b.priority ? a.priority > b.priority : a.seq > b.seq;
     }
   };
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  void clear_dead() {
+    heap_.clear();
+    dead_.clear();
+  }
+  std::vector<Entry> heap_;
+  std::unordered_set<std::uint64_t> dead_;
+  std::size_t live_ = 0;
   std::uint64_t seq_ = 0;
 };
 

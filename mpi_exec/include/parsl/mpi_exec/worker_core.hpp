@@ -2,8 +2,13 @@
 /// @file
 /// `WorkerCore`: the protocol logic of a worker rank, without MPI.
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,15 +17,21 @@
 
 namespace parsl::mpi {
 
-/// Runs the tasks its parent sends, best priority first, one at a time, and gathers the
-/// events for the way up. Not thread-safe: one thread per rank.
+/// A worker's queue and bookkeeping, shared by its two threads: the *communication thread*
+/// (the rank's main thread, the only one that calls MPI) and the *runner thread*, which
+/// runs one task at a time. Because the communication thread never runs task code, a worker
+/// answers its parent while a task runs: it reports a task's start as soon as it has run
+/// for `kReportStartAfter` (so rank 0 starts the walltime clock), and when a task has run
+/// for `kHandBackAfter` it hands every task still queued behind it back to its parent, for
+/// idle workers to take (see docs/design.md, "Mixed task lengths").
 ///
 /// Adaptive prefetch: the worker asks for enough tasks to hold 1 + prefetch, where prefetch
 /// starts at `min_prefetch` and rises towards `max_prefetch` while its tasks are short (so
-/// that about `kPrefetchWindow` of work waits in its queue). Long tasks keep it at the
-/// minimum (0 by default), so none waits behind another while some worker is idle.
+/// that about `kPrefetchWindow` of work waits in its queue). While a task runs longer than
+/// `kHandBackAfter` it asks for nothing. Thread-safe.
 class WorkerCore {
  public:
+  using Clock = std::chrono::steady_clock;
   /// Runs one task and returns its encoded result, or throws what the app threw.
   using Runner = std::function<std::string(const TaskMsg&)>;
 
@@ -29,32 +40,80 @@ class WorkerCore {
   WorkerCore(int rank, int min_prefetch, int max_prefetch, Runner runner = {});
 
   static constexpr double kPrefetchWindow = 1e-3;  ///< seconds of queued work to aim for
-  /// The prefetch depth the worker aims for now.
-  int prefetch() const noexcept { return prefetch_; }
+  static constexpr auto kReportStartAfter = std::chrono::microseconds(200);
+  static constexpr auto kHandBackAfter = std::chrono::milliseconds(5);
 
+  /// The prefetch depth the worker aims for now.
+  int prefetch() const;
+
+  // ---- communication thread ----
+  /// Queues the tasks, applies the cancellations, records a control code.
   void on_down(DownMsg&& msg);
-  bool has_work() const noexcept { return !queue_.empty(); }
-  /// Runs the best queued task; records started and succeeded/failed events.
-  void run_one();
-  /// Events and credit gathered since the last call, as the next message up.
+  /// Looks at the running task: reports its start once it has run `kReportStartAfter`, and
+  /// hands the queue back once it has run `kHandBackAfter`.
+  void check_running(Clock::time_point now);
+  /// Events, handed-back tasks and credit gathered since the last call, as the next message up.
   UpMsg take_up();
-  bool has_up() const noexcept { return !events_.empty() || wanted_credit() > 0; }
-  std::size_t events_waiting() const noexcept { return events_.size(); }
-  Control control() const noexcept { return control_; }
+  /// Whether a message should go up now: something to say, and the runner is idle, or 256
+  /// events wait, or `flush_after` passed since the last message, or a start or hand-back
+  /// waits.
+  bool should_flush(Clock::time_point now, Clock::duration flush_after) const;
+  /// Sleeps up to `timeout` or until the runner has something to report.
+  void wait_for_news(std::chrono::microseconds timeout);
+  /// Nothing queued and nothing running.
+  bool idle() const;
+  Control control() const;
+  /// Stops the runner thread's loop (after shutdown).
+  void close();
+
+  // ---- runner thread ----
+  /// Blocks until a task can start (returns it, marked running) or close() (returns nothing).
+  std::optional<TaskMsg> wait_next();
+  /// Runs `task` (from wait_next) and records its outcome.
+  void execute(const TaskMsg& task);
+  /// The flag the running task's code polls for cancellation (bash and isolated tasks).
+  const std::atomic<bool>& cancel_flag() const noexcept { return cancel_running_; }
+
+  // ---- single-threaded use (tests) ----
+  bool has_work() const;
+  /// Starts the best queued task and runs it on this thread.
+  void run_one();
+  std::size_t events_waiting() const;
 
   /// The runner that finds the app by name in the AppRegistry.
   static std::string run_registered(const TaskMsg& task);
 
  private:
+  struct Running {
+    std::uint64_t id = 0;
+    std::uint32_t attempt = 0;
+    Clock::time_point start;
+    bool start_reported = false;
+    bool long_running = false;  // past kHandBackAfter: hand back, ask for nothing
+  };
+  std::optional<TaskMsg> start_next_locked();
+  void finish(const TaskMsg& task, Event done, double seconds);
+  std::int64_t wanted_credit() const noexcept;
+
   int rank_;
   Runner runner_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;  // the runner waits for tasks
+  std::condition_variable news_cv_;  // the communication thread waits for events
   TaskQueue queue_;
-  std::int64_t wanted_credit() const noexcept;
+  std::optional<Running> running_;
   std::vector<Event> events_;
+  std::vector<TaskMsg> returned_;
+  std::vector<std::uint64_t> cancelled_;  // ids to drop when they are popped or arrive
+  std::atomic<bool> cancel_running_{false};
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), for the runner's lock-free polling
+  bool news_ = false;
+  bool closing_ = false;
   int min_prefetch_, max_prefetch_, prefetch_;
-  double mean_seconds_ = -1;        // moving average of task run time; < 0 until the first task
-  std::int64_t granted_ = 0;        // credit sent up, ever
-  std::int64_t received_ = 0;       // tasks received, ever
+  double mean_seconds_ = -1;   // moving average of task run time; < 0 until the first task
+  std::int64_t granted_ = 0;   // credit sent up, ever
+  std::int64_t received_ = 0;  // tasks received, ever
+  Clock::time_point last_up_ = Clock::now();
   Control control_ = Control::none;
 };
 

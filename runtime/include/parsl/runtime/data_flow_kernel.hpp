@@ -101,7 +101,8 @@ class DataFlowKernel {
   Executor* choose_executor(const detail::TaskRecord& t);
   void dependency_failed(const std::shared_ptr<detail::TaskRecord>& task);
   // Reports from executors (through TaskHandle) and the timer.
-  void try_started(const std::shared_ptr<detail::TaskRecord>& task, std::uint32_t attempt);
+  void try_started(const std::shared_ptr<detail::TaskRecord>& task, std::uint32_t attempt,
+                   double already_running = 0);
   void try_succeeded(const std::shared_ptr<detail::TaskRecord>& task);
   void try_failed(const std::shared_ptr<detail::TaskRecord>& task, std::exception_ptr error);
   void try_joining(const std::shared_ptr<detail::TaskRecord>& task);

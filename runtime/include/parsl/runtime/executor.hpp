@@ -41,8 +41,12 @@ class TaskHandle {
   void run() const;
   /// Bytes of the resolved arguments, for executors that run tasks in other processes.
   std::string encode_arguments() const { return task_->encode_arguments(); }
-  /// The task has started where the executor sent it (starts its walltime clock).
-  void mark_running() const;
+  /// The task has started where the executor sent it, `already_running` seconds ago (starts
+  /// its walltime clock that much earlier).
+  void mark_running(double already_running = 0) const;
+  /// False once this try can no longer report: it was cancelled, timed out, or reported.
+  /// An executor need not start a try that is not live.
+  bool live() const noexcept;
   /// The task succeeded remotely; `result` is the encoding of its value.
   void complete_encoded(std::string_view result) const;
   /// The try failed with `error` (subject to retries).
@@ -74,6 +78,10 @@ class Executor {
   virtual void start() {}
   /// Queues one task try.
   virtual void submit(TaskHandle task) = 0;
+  /// The kernel has cancelled task `task_id` (its future has already failed): drop it if it
+  /// has not started; kill it if it is a running bash or isolated task. Best effort, must
+  /// not block; the default does nothing (a try that starts anyway is not reported).
+  virtual void cancel(std::uint64_t task_id) { (void)task_id; }
   /// Stops accepting work and releases threads or ranks. Waits for running tasks.
   virtual void shutdown() = 0;
   /// True when tasks run inside this process, so arguments need not be serializable.

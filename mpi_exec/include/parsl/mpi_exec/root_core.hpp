@@ -1,0 +1,63 @@
+#pragma once
+/// @file
+/// `RootCore`: the protocol logic of rank 0, without MPI.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/protocol.hpp"
+#include "parsl/runtime/executor.hpp"
+
+namespace parsl::mpi {
+
+/// Rank 0's side of the tree: takes tries from the kernel with their `TaskHandle`s, hands
+/// them down as credit allows, routes cancellations, and turns the events that come up into
+/// reports on the handles (`mark_running`, `complete_encoded`, `fail`). An event for a try
+/// that is no longer live (timed out and retried, cancelled) is dropped. Not thread-safe:
+/// rank 0's MPI thread drives it.
+///
+/// @code
+///   RootCore root(topology.place(0).children);
+///   root.submit(std::move(msg), handle);
+///   root.on_up(child, decode_up(bytes, child));
+///   for (auto& [child, msg] : root.dispatch()) send(child, encode(msg));
+/// @endcode
+class RootCore {
+ public:
+  /// Applies one outcome to its handle. The default reports it to the kernel; tests record.
+  using Apply = std::function<void(const Event&, const TaskHandle&)>;
+
+  explicit RootCore(std::vector<int> children, std::size_t max_batch = 512, Apply apply = {});
+
+  /// One try from the kernel. A try that is no longer live (cancelled between the kernel's
+  /// launch and here) is dropped.
+  void submit(TaskMsg&& task, TaskHandle handle);
+  /// The kernel cancelled task `id`: dropped here if queued, else a cancel goes down its path.
+  void cancel(std::uint64_t id);
+  /// A message from a child: credit, events (applied to their handles), handed-back tasks.
+  void on_up(int child, UpMsg&& msg);
+  /// Messages to send now.
+  std::vector<std::pair<int, DownMsg>> dispatch();
+  /// Log lines from the tree (worker start-up, binding).
+  std::vector<std::string> take_notes() { return d_.take_notes(); }
+  /// Tries sent or queued whose outcome has not come.
+  std::size_t in_flight() const noexcept { return d_.tracked(); }
+  std::size_t finished_children() const noexcept { return d_.finished_children(); }
+  const std::vector<int>& children() const noexcept { return d_.children(); }
+  /// "rank 0 sent N tasks in M messages and received ..." for the log.
+  std::string traffic() const;
+
+  /// The default Apply: reports to the kernel through the handle.
+  static void report(const Event& event, const TaskHandle& handle);
+
+ private:
+  Dispatcher d_;
+  Apply apply_;
+  std::uint64_t messages_in_ = 0, messages_out_ = 0, tasks_out_ = 0, results_in_ = 0;
+};
+
+}  // namespace parsl::mpi

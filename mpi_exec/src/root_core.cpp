@@ -1,0 +1,67 @@
+#include "parsl/mpi_exec/root_core.hpp"
+
+#include "parsl/runtime/exception_registry.hpp"
+#include "parsl/serial/codec.hpp"
+#include "parsl/serial/remote_error.hpp"
+
+namespace parsl::mpi {
+
+RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply)
+    : d_(std::move(children), max_batch, /*at_root=*/true), apply_(apply ? std::move(apply) : Apply(&RootCore::report)) {}
+
+void RootCore::submit(TaskMsg&& task, TaskHandle handle) {
+  if (handle && !handle.live()) return;  // cancelled before it reached the tree
+  d_.push_task(std::move(task), std::move(handle));
+}
+
+void RootCore::cancel(std::uint64_t id) { d_.cancel(id); }
+
+void RootCore::on_up(int child, UpMsg&& msg) {
+  ++messages_in_;
+  d_.on_up(child, std::move(msg));
+  for (auto& o : d_.take_outcomes()) {
+    if (o.event.kind != EventKind::started) ++results_in_;
+    apply_(o.event, o.handle);
+  }
+}
+
+std::vector<std::pair<int, DownMsg>> RootCore::dispatch() {
+  auto out = d_.dispatch();
+  for (const auto& [child, msg] : out) {
+    tasks_out_ += msg.tasks.size();
+    ++messages_out_;
+  }
+  return out;
+}
+
+std::string RootCore::traffic() const {
+  return "rank 0 sent " + std::to_string(tasks_out_) + " tasks in " + std::to_string(messages_out_) +
+         " messages and received " + std::to_string(results_in_) + " results in " + std::to_string(messages_in_) +
+         " messages";
+}
+
+void RootCore::report(const Event& e, const TaskHandle& h) {
+  if (!h) return;
+  switch (e.kind) {
+    case EventKind::started:
+      h.mark_running(e.seconds);
+      return;
+    case EventKind::succeeded:
+      h.complete_encoded(e.payload);
+      return;
+    case EventKind::failed: {
+      std::exception_ptr error;
+      try {
+        error = rethrow_remote(serial::decode<serial::RemoteError>(e.payload));
+      } catch (const std::exception& bad) {
+        error = std::make_exception_ptr(ProtocolError("task " + std::to_string(e.id) + " failed on rank " +
+                                                      std::to_string(e.worker) +
+                                                      ", but its error report is unreadable: " + bad.what()));
+      }
+      h.fail(std::move(error));
+      return;
+    }
+  }
+}
+
+}  // namespace parsl::mpi
