@@ -19,7 +19,7 @@ constexpr std::size_t kFlushEvents = 256;
 
 WorkerCore::WorkerCore(int rank, int min_prefetch, int max_prefetch, Runner runner)
     : rank_(rank),
-      runner_(runner ? std::move(runner) : Runner(&WorkerCore::run_registered)),
+      runner_(runner ? std::move(runner) : Runner([this](const TaskMsg& t) { return run_registered(t, &cancel_running_); })),
       min_prefetch_(min_prefetch),
       max_prefetch_(std::max(min_prefetch, max_prefetch)),
       prefetch_(min_prefetch) {}
@@ -199,14 +199,14 @@ std::size_t WorkerCore::events_waiting() const {
   return events_.size();
 }
 
-std::string WorkerCore::run_registered(const TaskMsg& task) {
+std::string WorkerCore::run_registered(const TaskMsg& task, const std::atomic<bool>* cancel) {
   auto def = AppRegistry::instance().find(task.app);
   if (!def)
     throw ConfigError("app '" + task.app + "' is not registered on this rank: every rank must run the same "
                       "binary, with apps declared at namespace scope");
   if (!def->invoke_encoded)
     throw ConfigError("app '" + task.app + "' cannot run on a remote worker: its types are not serializable");
-  TaskContext context{task.id, task.attempt, {}};
+  TaskContext context{task.id, task.attempt, {}, cancel};
   if (task.walltime > 0) context.walltime = task.walltime;
   detail::ScopedTaskContext scope(context);
   for (const auto& f : task.inputs) stage_in(f);

@@ -1,12 +1,15 @@
 #include "parsl/runtime/bash_app.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -168,23 +171,40 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
     }
     return status;
   };
-  if (task.walltime) {
+  // Wait for the exit, the walltime or a cancellation. A pidfd wakes us the moment bash
+  // exits, so polling for the other two costs the task nothing.
+  if (task.walltime || task.cancel != nullptr) {
     using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*task.walltime));
+    const auto deadline = task.walltime ? clock::now() + std::chrono::duration_cast<clock::duration>(
+                                                             std::chrono::duration<double>(*task.walltime))
+                                        : clock::time_point::max();
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     auto nap = std::chrono::microseconds(50);
     while (!leader_exited(false)) {
-      if (clock::now() >= deadline) {
+      const bool late = clock::now() >= deadline;
+      if (late || task.cancelled()) {
+        if (pidfd >= 0) ::close(pidfd);
         ::kill(-pid, SIGTERM);
         const auto grace = clock::now() + std::chrono::seconds(1);
         while (!leader_exited(false) && clock::now() < grace) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         ::kill(-pid, SIGKILL);  // the whole group, before the try fails: nothing is left running
         reap();
-        throw AppTimeout("bash app " + app + " (task " + std::to_string(task.task_id) + ") exceeded its walltime of " +
-                         std::to_string(*task.walltime) + " s; its process group was killed");
+        if (late)
+          throw AppTimeout("bash app " + app + " (task " + std::to_string(task.task_id) + ") exceeded its walltime of " +
+                           std::to_string(*task.walltime) + " s; its process group was killed");
+        throw TaskCancelled("bash app " + app + " (task " + std::to_string(task.task_id) +
+                            ") was cancelled; its process group was killed");
       }
-      std::this_thread::sleep_for(nap);
-      if (nap < std::chrono::milliseconds(10)) nap *= 2;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+      if (pidfd >= 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        (void)::poll(&p, 1, static_cast<int>(std::clamp<long long>(left + 1, 0, 20)));  // cancels seen within 20 ms
+      } else {
+        std::this_thread::sleep_for(nap);
+        if (nap < std::chrono::milliseconds(10)) nap *= 2;
+      }
     }
+    if (pidfd >= 0) ::close(pidfd);
   }
   leader_exited(true);
   if (io.keep_background)

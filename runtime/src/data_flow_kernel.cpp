@@ -162,6 +162,13 @@ void DataFlowKernel::set_state(TaskRecord& t, TaskState s) noexcept {
   counts_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
 }
 
+bool DataFlowKernel::change_state(TaskRecord& t, TaskState from, TaskState to) noexcept {
+  if (!t.state_.compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
+  counts_[static_cast<std::size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
+  counts_[static_cast<std::size_t>(to)].fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 Executor* DataFlowKernel::choose_executor(const TaskRecord& t) {
   const AppDef& app = t.app();
   if (app.kind == AppDef::Kind::join) return internal_executor_.get();
@@ -272,6 +279,8 @@ void DataFlowKernel::dispatch(std::shared_ptr<TaskRecord> task, bool relaunch) {
 
 void DataFlowKernel::process_ready(std::shared_ptr<TaskRecord> task) {
   TaskRecord& t = *task;
+  // Try 0 is "not launched yet": whoever claims it decides the task's fate, this or cancel().
+  if (!t.claim(0)) return;
   bool failed_input = false;
   for_each_input(t, [&](TaskRecord& dep) { failed_input = failed_input || dep.error() != nullptr; });
   if (failed_input) {
@@ -293,9 +302,15 @@ void DataFlowKernel::process_ready(std::shared_ptr<TaskRecord> task) {
 
 void DataFlowKernel::launch(std::shared_ptr<TaskRecord> task) {
   TaskRecord& t = *task;
+  // We hold the claim of the previous try (0: not launched yet). A cancel() that came while
+  // we held it waits for us to release it, or leaves the flag for us.
+  if (t.cancel_requested_.load(std::memory_order_acquire)) {
+    finish_cancelled(task);
+    return;
+  }
   const std::uint32_t attempt = ++t.tries_;
+  set_state(t, TaskState::launched);  // before the try becomes claimable by cancel()
   t.attempt_.store(attempt, std::memory_order_release);
-  set_state(t, TaskState::launched);
   try {
     t.executor_->submit(TaskHandle(task, attempt));
   } catch (...) {
@@ -335,7 +350,10 @@ void DataFlowKernel::dependency_failed(const std::shared_ptr<TaskRecord>& task) 
 
 void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::uint32_t attempt,
                                  double already_running) {
-  set_state(*task, TaskState::running);
+  // Not if the try was cancelled (or otherwise settled) before it started.
+  if (task->attempt_.load(std::memory_order_acquire) != attempt ||
+      !change_state(*task, TaskState::launched, TaskState::running))
+    return;
   if (task->walltime_) {
     const double seconds = task->walltime_->count();
     auto deadline = std::chrono::steady_clock::now() +
@@ -416,6 +434,36 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
   for (auto& cb : callbacks) cb();
   // Last: dependents made ready above are already counted, so zero really means idle.
   if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) outstanding_.notify_all();
+}
+
+bool DataFlowKernel::cancel(const std::shared_ptr<TaskRecord>& task) {
+  TaskRecord& t = *task;
+  if (t.done() || t.state() == TaskState::joining) return false;
+  t.cancel_requested_.store(true, std::memory_order_release);  // a running bash/isolated try polls this
+  // Claim the current try (0: not launched) so that nothing else reports it. A claimed try is
+  // being reported right now: wait for that, briefly. If the claimant relaunches, launch()
+  // sees the flag; if we are the claimant's own thread (a done-callback), the wait ends and
+  // the flag does the work.
+  for (int spins = 0;; ++spins) {
+    if (t.done()) return false;
+    const std::uint32_t a = t.attempt_.load(std::memory_order_acquire);
+    if ((a & TaskRecord::kClaimed) == 0) {
+      if (!t.claim(a)) continue;
+      finish_cancelled(task);
+      if (a > 0) t.executor_->cancel(t.id_);  // drop it from the executor's queues, kill a running command
+      return true;
+    }
+    if (t.state() == TaskState::joining) return false;
+    if (spins > 10000) return true;  // the claimant will see the flag
+    std::this_thread::yield();
+  }
+}
+
+void DataFlowKernel::finish_cancelled(const std::shared_ptr<TaskRecord>& task) {
+  if (logger_.enabled(LogLevel::info)) logger_.info("task " + std::to_string(task->id_) + " cancelled");
+  finish(task, TaskState::failed,
+         std::make_exception_ptr(TaskCancelled("task " + std::to_string(task->id_) + " (app '" + task->app_name() +
+                                               "') was cancelled")));
 }
 
 bool DataFlowKernel::memo_lookup(TaskRecord& t) {

@@ -81,15 +81,16 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
                                       : clock::time_point::max();
   std::string report;
   char buf[65536];
-  bool timed_out = false;
+  bool timed_out = false, cancelled = false;
+  const bool watch = task.walltime || task.cancel != nullptr;
   for (;;) {
-    if (task.walltime) {
+    if (watch) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
       pollfd p{fds[0], POLLIN, 0};
-      if (left <= 0 || ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100))) == 0) {
-        if (clock::now() >= deadline) {
+      if (left <= 0 || task.cancelled() || ::poll(&p, 1, static_cast<int>(std::clamp<long long>(left, 0, 20))) == 0) {
+        if (clock::now() >= deadline || task.cancelled()) {
           ::kill(-pid, SIGKILL);
-          timed_out = true;
+          (clock::now() >= deadline ? timed_out : cancelled) = true;
           break;
         }
         continue;
@@ -114,6 +115,9 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (cancelled)
+    throw TaskCancelled("task " + std::to_string(task.task_id) + " (app '" + app.name +
+                        "') was cancelled; its isolated process was killed");
   if (timed_out)
     throw AppTimeout("task " + std::to_string(task.task_id) + " (app '" + app.name + "') exceeded its walltime of " +
                      std::to_string(*task.walltime) + " s; its isolated process was killed");

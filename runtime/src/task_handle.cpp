@@ -16,6 +16,7 @@ bool TaskHandle::isolated() const noexcept {
 double TaskHandle::walltime() const noexcept { return task_->walltime_ ? task_->walltime_->count() : 0.0; }
 
 void TaskHandle::run() const {
+  if (!live()) return;  // cancelled while it waited in the queue: it never runs
   DataFlowKernel& dfk = *task_->dfk_;
   dfk.try_started(task_, attempt_);
   detail::TryResult r;
@@ -26,7 +27,7 @@ void TaskHandle::run() const {
     return;
   }
   {
-    TaskContext context{task_->id(), attempt_, {}};
+    TaskContext context{task_->id(), attempt_, {}, &task_->cancel_requested_};
     if (task_->walltime_) context.walltime = task_->walltime_->count();
     detail::ScopedTaskContext scope(context);
     if (!isolated()) {

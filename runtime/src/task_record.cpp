@@ -79,6 +79,10 @@ void log_callback_error(std::uint64_t id, const std::exception_ptr& e) {
     dfk->logger().error("a done-callback of task " + std::to_string(id) + " threw " + describe(e));
 }
 
+bool cancel_task(const std::shared_ptr<TaskRecord>& task) {
+  return task->dfk_ != nullptr && task->dfk_->cancel(task);
+}
+
 void throw_app_problem(const std::string& name) {
   AppRegistry::instance().check();
   throw ConfigError("app '" + name + "' is not registered");

@@ -80,8 +80,9 @@ class WorkerCore {
   void run_one();
   std::size_t events_waiting() const;
 
-  /// The runner that finds the app by name in the AppRegistry.
-  static std::string run_registered(const TaskMsg& task);
+  /// The runner that finds the app by name in the AppRegistry; `cancel` becomes the task's
+  /// TaskContext::cancel.
+  static std::string run_registered(const TaskMsg& task, const std::atomic<bool>* cancel = nullptr);
 
  private:
   struct Running {

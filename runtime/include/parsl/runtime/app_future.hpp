@@ -79,6 +79,8 @@ void ValueTask<T>::throw_void_with_bytes(std::size_t n) const {
 
 template <class T>
 std::shared_ptr<TaskRecord> record_of(const AppFuture<T>& f);
+/// AppFuture::cancel().
+bool cancel_task(const std::shared_ptr<TaskRecord>& task);
 
 }  // namespace detail
 
@@ -141,6 +143,14 @@ class AppFuture {
     for (const auto& f : checked().outputs()) out.emplace_back(task_, f);
     return out;
   }
+  /// Cancels the task. One that has not started never runs, wherever it waits (the kernel,
+  /// an executor's queue, a sub-master, a worker's queue); a running bash or isolated task
+  /// is killed; a running in-process function app's future fails at once, while its thread
+  /// runs on to the end of the body (C++ cannot stop a thread safely). The future fails
+  /// with `TaskCancelled`, without retries, and dependents fail with `DependencyError`.
+  /// Returns true when the task was cancelled; false when it had already finished (nothing
+  /// changes) or is a join app waiting on its inner futures (cancel those instead).
+  bool cancel() const { return detail::cancel_task(task_of()); }
   /// Waits, then returns the task's error, or nullptr when it succeeded.
   std::exception_ptr exception() const {
     wait();
@@ -170,6 +180,10 @@ class AppFuture {
   friend std::shared_ptr<detail::TaskRecord> detail::record_of(const AppFuture<U>&);
   static void detail_log_callback_error(std::uint64_t id, const std::exception_ptr& e);
 
+  std::shared_ptr<detail::TaskRecord> task_of() const {
+    checked();
+    return task_;
+  }
   const detail::ValueTask<T>& checked() const {
     if (!task_) throw_empty();
     return *task_;

@@ -80,6 +80,8 @@ class DataFlowKernel {
   /// Submits `task` (called by apps). Throws KernelError after cleanup, ConfigError for an
   /// unknown executor label.
   void submit(std::shared_ptr<detail::TaskRecord> task, const CallOptions& options);
+  /// AppFuture::cancel(): see there.
+  bool cancel(const std::shared_ptr<detail::TaskRecord>& task);
 
  private:
   friend class TaskHandle;
@@ -92,6 +94,9 @@ class DataFlowKernel {
   };
 
   void set_state(detail::TaskRecord& t, TaskState s) noexcept;
+  /// set_state only if the task is in state `from`; returns whether it was.
+  bool change_state(detail::TaskRecord& t, TaskState from, TaskState to) noexcept;
+  void finish_cancelled(const std::shared_ptr<detail::TaskRecord>& task);
   /// Argument futures and DataFuture inputs alike.
   static void for_each_input(const detail::TaskRecord& t, const std::function<void(detail::TaskRecord&)>& fn);
   void ready(std::shared_ptr<detail::TaskRecord> task);

@@ -45,6 +45,13 @@ class AppTimeout : public Error {
   using Error::Error;
 };
 
+/// The task was cancelled with `AppFuture::cancel()` before it finished. Never retried.
+/// See docs/design.md for what happens to code that was already running.
+class TaskCancelled : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A task never ran because one of its input futures failed (Parsl's DependencyError).
 /// Never retried.
 class DependencyError : public Error {

@@ -2,6 +2,7 @@
 /// @file
 /// What a running task knows about itself.
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 
@@ -14,6 +15,10 @@ struct TaskContext {
   std::uint64_t task_id = 0;  ///< 0: not inside a task
   std::uint32_t attempt = 0;
   std::optional<double> walltime;  ///< seconds
+  /// Becomes true when the task is cancelled while it runs; long-running code may poll it
+  /// (bash and isolated tasks are killed when it does). Null: cannot be cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+  bool cancelled() const noexcept { return cancel != nullptr && cancel->load(std::memory_order_acquire); }
 };
 
 /// The context of the task running on this thread (task_id 0 outside tasks).

@@ -39,6 +39,10 @@ struct TryResult {
   std::exception_ptr error;
 };
 
+class TaskRecord;
+/// AppFuture::cancel().
+bool cancel_task(const std::shared_ptr<TaskRecord>& task);
+
 /// A tiny spin lock for the callback list: held for a few instructions, never across a call.
 class SpinLock {
  public:
@@ -116,10 +120,13 @@ class TaskRecord {
     return attempt_.compare_exchange_strong(expected, attempt | kClaimed, std::memory_order_acq_rel);
   }
   std::uint32_t attempt() const noexcept { return attempt_.load(std::memory_order_acquire) & ~kClaimed; }
+  /// Set by AppFuture::cancel(); a running bash or isolated try polls it and is killed.
+  const std::atomic<bool>& cancel_requested() const noexcept { return cancel_requested_; }
 
  private:
   friend class parsl::DataFlowKernel;
   friend class parsl::TaskHandle;
+  friend bool cancel_task(const std::shared_ptr<TaskRecord>& task);
   static constexpr std::uint32_t kClaimed = 0x80000000u;
 
   std::shared_ptr<const AppDef> app_;
@@ -129,6 +136,7 @@ class TaskRecord {
   mutable std::atomic<std::uint32_t> done_{0};
   std::atomic<std::uint32_t> attempt_{0};
   std::atomic<std::int32_t> pending_dependencies_{0};
+  std::atomic<bool> cancel_requested_{false};
   std::exception_ptr error_;
   SpinLock callbacks_lock_;
   std::vector<Callback> callbacks_;
