@@ -33,7 +33,10 @@ std::int64_t WorkerCore::wanted_credit() const noexcept {
   // While a long task runs, ask for nothing: what came would only be handed back.
   if (running_ && running_->long_running) return 0;
   // Tasks held or promised: queued, running, plus credit granted that no task has used yet.
-  const std::int64_t held = static_cast<std::int64_t>(queue_.size()) + (running_ ? 1 : 0) + (granted_ - received_);
+  // (A parent never sends more than was granted; the clamp keeps one that did from
+  // inflating the next request.)
+  const std::int64_t held = static_cast<std::int64_t>(queue_.size()) + (running_ ? 1 : 0) +
+                            std::max<std::int64_t>(0, granted_ - received_);
   return std::max<std::int64_t>(0, 1 + prefetch_ - held);
 }
 
@@ -108,6 +111,11 @@ void WorkerCore::wait_for_news(std::chrono::microseconds timeout) {
 bool WorkerCore::idle() const {
   std::lock_guard lock(mutex_);
   return queue_.empty() && !running_;
+}
+
+bool WorkerCore::running() const {
+  std::lock_guard lock(mutex_);
+  return running_.has_value();
 }
 
 Control WorkerCore::control() const {

@@ -62,6 +62,8 @@ class WorkerCore {
   void wait_for_news(std::chrono::microseconds timeout);
   /// Nothing queued and nothing running.
   bool idle() const;
+  /// A task is running.
+  bool running() const;
   Control control() const;
   /// Stops the runner thread's loop (after shutdown).
   void close();
