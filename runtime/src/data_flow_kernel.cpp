@@ -370,8 +370,8 @@ void DataFlowKernel::try_started(const std::shared_ptr<TaskRecord>& task, std::u
   }
 }
 
-void DataFlowKernel::try_succeeded(const std::shared_ptr<TaskRecord>& task) {
-  if (config_.app_cache && task->app().options.cache) memo_store(*task);
+void DataFlowKernel::try_succeeded(const std::shared_ptr<TaskRecord>& task, const std::string_view* encoded) {
+  if (config_.app_cache && task->app().options.cache) memo_store(*task, encoded);
   finish(task, TaskState::exec_done, nullptr);
 }
 
@@ -422,6 +422,7 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
   t.error_ = std::move(error);
   t.release_arguments();
   t.input_tasks_.clear();
+  t.encoded_args_ = std::string();
   set_state(t, final_state);
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " " + std::string(to_string(final_state)));
@@ -470,7 +471,7 @@ bool DataFlowKernel::memo_lookup(TaskRecord& t) {
   serial::ContentHasher h;
   const auto& ignore = t.app().ignored_positions;
   h.add_field(t.app().name).add_field(t.app().options.version);
-  h.add_field(ignore.empty() ? t.encode_arguments() : t.encode_arguments_except(ignore));
+  h.add_field(ignore.empty() ? t.encoded_arguments() : t.encode_arguments_except(ignore));
   t.memo_key_ = h.digest();
   t.has_memo_key_ = true;
   std::string bytes;
@@ -487,10 +488,10 @@ bool DataFlowKernel::memo_lookup(TaskRecord& t) {
   return true;
 }
 
-void DataFlowKernel::memo_store(const TaskRecord& t) {
+void DataFlowKernel::memo_store(const TaskRecord& t, const std::string_view* encoded) {
   if (!t.has_memo_key_) return;
   try {
-    std::string bytes = t.encode_result();
+    std::string bytes = encoded ? std::string(*encoded) : t.encode_result();
     if (checkpointer_) checkpointer_->add(t.memo_key_, bytes, t.id_);
     memo_->store(t.memo_key_, std::move(bytes));
   } catch (const std::exception& e) {

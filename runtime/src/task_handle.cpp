@@ -35,7 +35,7 @@ void TaskHandle::run() const {
     } else {
       bool claimed = false;
       try {
-        const std::string result = run_isolated(task_->app(), task_->encode_arguments());
+        const std::string result = run_isolated(task_->app(), task_->encoded_arguments());
         if ((claimed = task_->claim(attempt_))) {
           task_->set_result_from_bytes(result);
           r = {detail::TryOutcome::succeeded, nullptr};
@@ -84,7 +84,7 @@ void TaskHandle::complete_encoded(std::string_view result) const {
     task_->dfk_->try_failed(task_, std::current_exception());
     return;
   }
-  task_->dfk_->try_succeeded(task_);
+  task_->dfk_->try_succeeded(task_, &result);  // the memo table keeps these very bytes
 }
 
 void TaskHandle::fail(std::exception_ptr error) const {

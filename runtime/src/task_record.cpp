@@ -47,6 +47,14 @@ void TaskRecord::on_done(Callback cb) {
   cb();
 }
 
+std::string TaskRecord::encoded_arguments() {
+  if (!has_encoded_args_) {
+    encoded_args_ = encode_arguments();
+    has_encoded_args_ = true;
+  }
+  return encoded_args_;
+}
+
 void TaskRecord::start_join(const std::shared_ptr<TaskRecord>&) {}
 
 void TaskRecord::report_join(const std::shared_ptr<TaskRecord>& self, std::exception_ptr error) {

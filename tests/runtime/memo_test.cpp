@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,41 @@ const auto not_cached = parsl::app("memo_test.not_cached", [](int x) {
   return x;
 });
 const auto produce = parsl::app("memo_test.produce", [](int x) { return std::vector<int>(static_cast<std::size_t>(x), 1); });
+
+// Counts how often it is encoded.
+std::atomic<int> g_encodes{0};
+struct Counted {
+  int value = 0;
+  template <class Archive>
+  void save(Archive& ar) const {
+    g_encodes.fetch_add(1);
+    ar(value);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    ar(value);
+  }
+};
+const auto isolated_flaky = parsl::app(
+    "memo_test.isolated_flaky",
+    [](Counted c) {
+      // Fails every try when given 1.
+      if (c.value == 1) throw std::runtime_error("flaky");
+      return c.value;
+    },
+    parsl::AppOptions{.cache = true, .isolate = true});
+
+TEST(Memoization, ArgumentsAreEncodedOncePerTaskForTheKeyAndEveryTry) {
+  parsl::Config c = parsl::test::thread_config(1);
+  c.retries = 2;
+  parsl::DataFlowKernel dfk(std::move(c));
+  g_encodes = 0;
+  EXPECT_EQ(isolated_flaky(Counted{7}).get(), 7);  // memo key, then one isolated try
+  EXPECT_EQ(g_encodes.load(), 1);
+  g_encodes = 0;
+  EXPECT_THROW(isolated_flaky(Counted{1}).get(), std::runtime_error);  // key + 3 tries
+  EXPECT_EQ(g_encodes.load(), 1);
+}
 
 TEST(Memoization, EqualCallsHitTheMemoTable) {
   g_runs = 0;

@@ -108,13 +108,14 @@ class DataFlowKernel {
   // Reports from executors (through TaskHandle) and the timer.
   void try_started(const std::shared_ptr<detail::TaskRecord>& task, std::uint32_t attempt,
                    double already_running = 0);
-  void try_succeeded(const std::shared_ptr<detail::TaskRecord>& task);
+  /// `encoded`: the value's bytes when the executor has them (no encoding again for the memo).
+  void try_succeeded(const std::shared_ptr<detail::TaskRecord>& task, const std::string_view* encoded = nullptr);
   void try_failed(const std::shared_ptr<detail::TaskRecord>& task, std::exception_ptr error);
   void try_joining(const std::shared_ptr<detail::TaskRecord>& task);
   void join_finished(const std::shared_ptr<detail::TaskRecord>& task, std::exception_ptr error);
   void finish(const std::shared_ptr<detail::TaskRecord>& task, TaskState final_state,
               std::exception_ptr error);
-  void memo_store(const detail::TaskRecord& t);
+  void memo_store(const detail::TaskRecord& t, const std::string_view* encoded);
   bool memo_lookup(detail::TaskRecord& t);
 
   Config config_;

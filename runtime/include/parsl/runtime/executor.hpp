@@ -40,7 +40,8 @@ class TaskHandle {
   /// Runs the app on the calling thread and reports the outcome. Does not throw.
   void run() const;
   /// Bytes of the resolved arguments, for executors that run tasks in other processes.
-  std::string encode_arguments() const { return task_->encode_arguments(); }
+  /// Encoded once per task, whatever the number of tries.
+  std::string encode_arguments() const { return task_->encoded_arguments(); }
   /// The task has started where the executor sent it, `already_running` seconds ago (starts
   /// its walltime clock that much earlier).
   void mark_running(double already_running = 0) const;

@@ -104,6 +104,9 @@ class TaskRecord {
   /// Encodes the resolved arguments (memo key, remote executors). Throws ConfigError
   /// for apps whose argument types cannot be serialized.
   virtual std::string encode_arguments() const = 0;
+  /// encode_arguments(), computed once per task: the memo key, each remote try and each
+  /// isolated try share it. Tries of one task start one after another, so no lock.
+  std::string encoded_arguments();
   /// Encodes the resolved arguments except those at positions in `skip` (memo keys).
   virtual std::string encode_arguments_except(const std::vector<std::size_t>& skip) const = 0;
   /// Encodes the value of a successful task (memo table, checkpoints).
@@ -137,6 +140,8 @@ class TaskRecord {
   std::atomic<std::uint32_t> attempt_{0};
   std::atomic<std::int32_t> pending_dependencies_{0};
   std::atomic<bool> cancel_requested_{false};
+  bool has_encoded_args_ = false;
+  std::string encoded_args_;  // released with the arguments
   std::exception_ptr error_;
   SpinLock callbacks_lock_;
   std::vector<Callback> callbacks_;
