@@ -44,23 +44,8 @@ int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_conf
   return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
 }
 
-pid_t wait_for_pid(const std::filesystem::path& file) {
-  for (int i = 0; i < 2000; ++i) {
-    std::ifstream in(file);
-    pid_t pid = 0;
-    if (in >> pid && pid > 0) return pid;
-    std::this_thread::sleep_for(5ms);
-  }
-  return 0;
-}
-
-bool process_gone(pid_t pid) {
-  for (int i = 0; i < 500; ++i) {
-    if (::kill(pid, 0) != 0) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
+using parsl::test::process_gone;
+using parsl::test::wait_for_pid;
 
 TEST(Dispatch, AFunctionAppsWalltimeFailsItsFutureAtTheDeadline) {
   const int status = run([] {

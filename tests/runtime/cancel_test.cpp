@@ -58,23 +58,8 @@ void expect_cancelled(const F& f) {
   }
 }
 
-pid_t wait_for_pid(const std::filesystem::path& file) {
-  for (int i = 0; i < 1000; ++i) {
-    std::ifstream in(file);
-    pid_t pid = 0;
-    if (in >> pid && pid > 0) return pid;
-    std::this_thread::sleep_for(10ms);
-  }
-  return 0;
-}
-
-bool process_gone(pid_t pid) {
-  for (int i = 0; i < 300; ++i) {
-    if (::kill(pid, 0) != 0) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
+using parsl::test::process_gone;
+using parsl::test::wait_for_pid;
 
 TEST(Cancel, APendingTaskNeverRunsAndItsDependentsFail) {
   g_runs = 0;

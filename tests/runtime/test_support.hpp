@@ -1,11 +1,13 @@
 #pragma once
 // Helpers shared by the runtime tests.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -61,5 +63,25 @@ class Gate {
  private:
   std::atomic<bool> open_{false};
 };
+
+/// The pid a task wrote to `file` (`echo $$ > file`), waiting up to 10 s for it; 0 if none.
+inline pid_t wait_for_pid(const std::filesystem::path& file) {
+  for (int i = 0; i < 2000; ++i) {
+    std::ifstream in(file);
+    pid_t pid = 0;
+    if (in >> pid && pid > 0) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return 0;
+}
+
+/// Whether process `pid` is gone within 5 s.
+inline bool process_gone(pid_t pid) {
+  for (int i = 0; i < 500; ++i) {
+    if (::kill(pid, 0) != 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 }  // namespace parsl::test
