@@ -19,7 +19,7 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
   void OnTestStart(const ::testing::TestInfo& info) override {
     test_ = std::string(info.test_suite_name()) + "." + info.name();
   }
-  void OnTestEnd(const ::testing::TestInfo&) override { test_ = "?"; }
+  void OnTestEnd(const ::testing::TestInfo&) override { test_.assign(1, '?'); }  // not operator=(const char*): GCC 12 warns falsely (-Wrestrict)
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (!r.failed()) return;
     std::fprintf(stderr, "[rank %d] FAILED %s at %s:%d\n%s\n", rank_, test_.c_str(),
