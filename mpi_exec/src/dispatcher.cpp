@@ -25,16 +25,14 @@ void Dispatcher::push_tasks(std::vector<TaskMsg>&& tasks) {
   for (auto& t : tasks) push_task(std::move(t));
 }
 
-TaskHandle Dispatcher::cancel(std::uint64_t id) {
+void Dispatcher::cancel(std::uint64_t id) {
   auto it = where_.find(id);
-  if (it == where_.end()) return {};
-  TaskHandle h = std::move(it->second.handle);
+  if (it == where_.end()) return;
   if (it->second.child == kHere)
     queue_.remove_queued(id);
   else
     cancels_[static_cast<std::size_t>(it->second.child)].push_back(id);
   where_.erase(it);
-  return h;
 }
 
 void Dispatcher::on_up(int child, UpMsg&& msg) {

@@ -3,14 +3,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
-#include <unordered_map>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
 #include "parsl/mpi_exec/root_core.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/errors.hpp"
-#include "parsl/runtime/exception_registry.hpp"
-#include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
 #include "pinning.hpp"
 

@@ -46,13 +46,13 @@ void WorkerCore::on_down(DownMsg&& msg) {
     std::lock_guard lock(mutex_);
     received_ += static_cast<std::int64_t>(msg.tasks.size());
     for (auto& t : msg.tasks) queue_.push(std::move(t));
-    queued_.store(queue_.size(), std::memory_order_release);
     for (std::uint64_t id : msg.cancel) {
       if (running_ && running_->id == id)
         cancel_running_.store(true, std::memory_order_release);  // bash and isolated tasks are killed
       else
         queue_.remove(id);  // not here at all: finished, or handed back (the parent drops it)
     }
+    queued_.store(queue_.size(), std::memory_order_release);
     if (msg.control != Control::none) control_ = msg.control;
     woke = !queue_.empty() || control_ != Control::none;
   }
@@ -78,6 +78,7 @@ void WorkerCore::check_running(Clock::time_point now) {
     // Everything queued behind a long task goes back for idle workers, also what arrives
     // later on credit granted before the task started.
     for (auto& t : queue_.take_all()) returned_.push_back(std::move(t));
+    queued_.store(0, std::memory_order_release);
   }
 }
 
@@ -86,7 +87,6 @@ UpMsg WorkerCore::take_up() {
   UpMsg m;
   m.credit = wanted_credit();
   granted_ += m.credit;
-  // Tasks handed back were counted as received; the credit that carried them is spent.
   m.events = std::exchange(events_, {});
   m.returned = std::exchange(returned_, {});
   news_ = false;
@@ -165,10 +165,10 @@ void WorkerCore::execute(const TaskMsg& task) {
     done.kind = EventKind::failed;
     done.payload = serial::encode(serial::RemoteError::from_exception(std::current_exception(), rank_));
   }
-  finish(task, std::move(done), std::chrono::duration<double>(Clock::now() - t0).count());
+  finish(std::move(done), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
-void WorkerCore::finish(const TaskMsg&, Event done, double seconds) {
+void WorkerCore::finish(Event done, double seconds) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -200,11 +200,6 @@ void WorkerCore::run_one() {
     t = start_next_locked();
   }
   if (t) execute(*t);
-}
-
-std::size_t WorkerCore::events_waiting() const {
-  std::lock_guard lock(mutex_);
-  return events_.size();
 }
 
 std::string WorkerCore::run_registered(const TaskMsg& task, const std::atomic<bool>* cancel) {

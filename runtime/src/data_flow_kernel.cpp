@@ -422,7 +422,7 @@ void DataFlowKernel::finish(const std::shared_ptr<TaskRecord>& task, TaskState f
   t.error_ = std::move(error);
   t.release_arguments();
   t.input_tasks_.clear();
-  t.encoded_args_ = std::string();
+  t.encoded_args_ = std::string();  // has_encoded_args_ stays set: nothing may encode released arguments
   set_state(t, final_state);
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " " + std::string(to_string(final_state)));

@@ -88,9 +88,10 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
       pollfd p{fds[0], POLLIN, 0};
       if (left <= 0 || task.cancelled() || ::poll(&p, 1, static_cast<int>(std::clamp<long long>(left, 0, 20))) == 0) {
-        if (clock::now() >= deadline || task.cancelled()) {
+        const bool late = clock::now() >= deadline;
+        if (late || task.cancelled()) {
           ::kill(-pid, SIGKILL);
-          (clock::now() >= deadline ? timed_out : cancelled) = true;
+          (late ? timed_out : cancelled) = true;
           break;
         }
         continue;

@@ -26,6 +26,7 @@ void TaskHandle::run() const {
     if (task_->claim(attempt_)) dfk.try_failed(task_, std::current_exception());
     return;
   }
+  std::string isolated_result;  // an isolated try's value, as bytes: the memo table keeps them
   {
     TaskContext context{task_->id(), attempt_, {}, &task_->cancel_requested_};
     if (task_->walltime_) context.walltime = task_->walltime_->count();
@@ -35,9 +36,9 @@ void TaskHandle::run() const {
     } else {
       bool claimed = false;
       try {
-        const std::string result = run_isolated(task_->app(), task_->encoded_arguments());
+        isolated_result = run_isolated(task_->app(), task_->encoded_arguments());
         if ((claimed = task_->claim(attempt_))) {
-          task_->set_result_from_bytes(result);
+          task_->set_result_from_bytes(isolated_result);
           r = {detail::TryOutcome::succeeded, nullptr};
         } else {
           r = {detail::TryOutcome::discarded, nullptr};
@@ -56,9 +57,11 @@ void TaskHandle::run() const {
     }
   }
   switch (r.outcome) {
-    case detail::TryOutcome::succeeded:
-      dfk.try_succeeded(task_);
+    case detail::TryOutcome::succeeded: {
+      const std::string_view bytes = isolated_result;
+      dfk.try_succeeded(task_, isolated() ? &bytes : nullptr);
       break;
+    }
     case detail::TryOutcome::failed:
       dfk.try_failed(task_, std::move(r.error));
       break;

@@ -39,9 +39,9 @@ class Dispatcher {
   void push_tasks(std::vector<TaskMsg>&& tasks);
   void push_task(TaskMsg&& task, TaskHandle handle = {});
   /// Cancels task `id` wherever it is below: dropped from this queue, or a cancel queued for
-  /// the child that holds it (sent by the next dispatch()). Forgets the task; returns its
-  /// handle (empty when the task was not known here, e.g. already finished).
-  TaskHandle cancel(std::uint64_t id);
+  /// the child that holds it (sent by the next dispatch()). Forgets the task. A task not
+  /// known here (finished, or passed up) is ignored.
+  void cancel(std::uint64_t id);
   /// A message from `child`. Throws ProtocolError when `child` is not one of ours. Tasks it
   /// hands back are queued again, unless cancelled or abandoned meanwhile.
   void on_up(int child, UpMsg&& msg);

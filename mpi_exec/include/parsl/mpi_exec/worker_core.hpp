@@ -80,7 +80,6 @@ class WorkerCore {
   bool has_work() const;
   /// Starts the best queued task and runs it on this thread.
   void run_one();
-  std::size_t events_waiting() const;
 
   /// The runner that finds the app by name in the AppRegistry; `cancel` becomes the task's
   /// TaskContext::cancel.
@@ -95,7 +94,7 @@ class WorkerCore {
     bool long_running = false;  // past kHandBackAfter: hand back, ask for nothing
   };
   std::optional<TaskMsg> start_next_locked();
-  void finish(const TaskMsg& task, Event done, double seconds);
+  void finish(Event done, double seconds);
   std::int64_t wanted_credit() const noexcept;
 
   int rank_;
@@ -115,7 +114,7 @@ class WorkerCore {
   int min_prefetch_, max_prefetch_, prefetch_;
   double mean_seconds_ = -1;   // moving average of task run time; < 0 until the first task
   std::int64_t granted_ = 0;   // credit sent up, ever
-  std::int64_t received_ = 0;  // tasks received, ever
+  std::int64_t received_ = 0;  // tasks received, ever (handed-back ones included: no longer held)
   Clock::time_point last_up_ = Clock::now();
   Control control_ = Control::none;
 };
