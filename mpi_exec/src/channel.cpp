@@ -25,6 +25,7 @@ namespace mpi::detail {
 Channel::Channel(MPI_Comm comm) {
   PARSL_MPI_CHECK(MPI_Comm_dup(comm, &comm_));
   PARSL_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  PARSL_MPI_CHECK(MPI_Comm_dup(comm, &tasks_comm_));
   PARSL_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
   PARSL_MPI_CHECK(MPI_Comm_size(comm_, &size_));
 }
@@ -34,6 +35,7 @@ Channel::~Channel() {
     flush();
   } catch (...) {
   }
+  if (tasks_comm_ != MPI_COMM_NULL) MPI_Comm_free(&tasks_comm_);
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 

@@ -23,6 +23,9 @@ class Channel {
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return size_; }
   MPI_Comm comm() const noexcept { return comm_; }
+  /// A second duplicate, the parent of MPI tasks' communicators (MPI_Comm_create_group), so
+  /// their creation never matches our messages.
+  MPI_Comm tasks_comm() const noexcept { return tasks_comm_; }
 
   void send(int dest, int tag, std::string bytes);
   /// Completes what it can of the pending sends; returns how many remain.
@@ -39,6 +42,7 @@ class Channel {
   };
   void capture(const std::string& bytes, int tag);
   MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Comm tasks_comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 0;
   int captured_ = 0;
   std::list<Pending> pending_;

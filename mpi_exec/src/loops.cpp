@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/mpi_app.hpp"
 #include "parsl/mpi_exec/root_core.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/errors.hpp"
@@ -16,6 +17,20 @@ namespace parsl::mpi::detail {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kFlushAfter = std::chrono::microseconds(1000);
+
+// The communicator of an MPI task: its members, in order, out of the tasks' communicator.
+// Collective over the members only; they all call it after the same `go`.
+MPI_Comm task_communicator(Channel& ch, const Placement& p) {
+  MPI_Group all = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
+  MPI_Comm comm = MPI_COMM_NULL;
+  PARSL_MPI_CHECK(MPI_Comm_group(ch.tasks_comm(), &all));
+  int rc = MPI_Group_incl(all, static_cast<int>(p.members.size()), p.members.data(), &members);
+  if (rc == MPI_SUCCESS) rc = MPI_Comm_create_group(ch.tasks_comm(), members, static_cast<int>(p.task.id % 32768), &comm);
+  MPI_Group_free(&all);
+  if (members != MPI_GROUP_NULL) MPI_Group_free(&members);
+  if (rc != MPI_SUCCESS) throw MpiError("MPI_Comm_create_group for task " + std::to_string(p.task.id), rc);
+  return comm;
+}
 
 [[noreturn]] void unexpected(int me, int source, int tag, const char* role, int parent) {
   throw ProtocolError("rank " + std::to_string(me) + " (" + role + ") got a message with tag " + std::to_string(tag) +
@@ -35,6 +50,8 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   // This thread talks MPI; a runner thread (bound like the process) runs the tasks, so the
   // worker answers its parent while a task runs.
   WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
+  TaskBinder binder(opts.pin);
+  core.set_binder([&binder](const Placement* p) { binder.apply(p); });
   std::thread runner([&core] {
     while (auto task = core.wait_next()) core.execute(*task);
   });
@@ -58,12 +75,28 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   for (;;) {
     bool active = false;
     while (ch.try_receive(source, tag, buf)) {
-      if (tag != kTagDown || source != me.parent) unexpected(ch.rank(), source, tag, "worker", me.parent);
+      if (!(tag == kTagDown && source == me.parent) && !(tag == kTagDirect && source == 0))
+        unexpected(ch.rank(), source, tag, "worker", me.parent);
       core.on_down(decode_down(buf, source));
       active = true;
     }
     const auto now = Clock::now();
     core.check_running(now);
+    if (auto p = core.take_mpi_start()) {
+      // An MPI task runs on this thread (MPI_THREAD_FUNNELED is enough). The worker holds no
+      // other work, so nothing waits while this thread is away; its start goes up first.
+      ch.send(me.parent, kTagUp, encode(core.take_up()));
+      core.execute(p->task, [&](const TaskMsg& t) {
+        MPI_Comm comm = task_communicator(ch, *p);
+        struct Free {
+          MPI_Comm& c;
+          ~Free() { MPI_Comm_free(&c); }
+        } free_comm{comm};
+        mpi::detail::ScopedTaskComm scope(comm);
+        return WorkerCore::run_registered(t, &core.cancel_flag());
+      });
+      active = true;
+    }
     if (core.should_flush(now, kFlushAfter)) {
       ch.send(me.parent, kTagUp, encode(core.take_up()));
       active = true;
@@ -161,7 +194,8 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
 void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
                const std::function<bool()>& failed) {
   const RankPlace& me = topo.place(0);
-  RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512);
+  RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
+                exec ? exec->machine() : Machine{});
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;
@@ -197,6 +231,10 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     active = receive() || active;
     for (auto& [child, msg] : root.dispatch()) {
       ch.send(child, kTagDown, encode(msg));
+      active = true;
+    }
+    for (auto& [worker, msg] : root.direct()) {
+      ch.send(worker, kTagDirect, encode(msg));
       active = true;
     }
     ch.progress();

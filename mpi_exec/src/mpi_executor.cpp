@@ -60,8 +60,9 @@ void MpiExecutor::start() {
 }
 
 void MpiExecutor::submit(TaskHandle task) {
-  mpi::TaskMsg msg{task.id(), task.attempt(), task.priority(), task.app_name(), task.encode_arguments(),
-                   task.walltime(), task.input_files(), task.outputs(), task.isolated()};
+  mpi::TaskMsg msg{task.id(),      task.attempt(),     task.priority(), task.app_name(),
+                   task.encode_arguments(), task.walltime(), task.input_files(), task.outputs(),
+                   task.isolated(), task.resources(), task.mpi_app()};
   {
     std::lock_guard lock(mutex_);
     if (stop_)
@@ -73,6 +74,13 @@ void MpiExecutor::submit(TaskHandle task) {
     incoming_.emplace_back(std::move(msg), std::move(task));
   }
   cv_.notify_one();
+}
+
+void MpiExecutor::check_resources(const AppDef& app, const Resources& need) const {
+  if (app.mpi && (app.options.isolate))
+    throw ConfigError("app '" + app.name + "' is an MPI app and cannot be isolated: its ranks share a communicator");
+  if (need.plain() && !app.mpi) return;
+  machine_.check(app.name, need);
 }
 
 void MpiExecutor::cancel(std::uint64_t task_id) {

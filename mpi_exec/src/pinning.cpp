@@ -3,32 +3,53 @@
 #include <hwloc.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace parsl::mpi::detail {
 
+namespace {
+struct Topo {
+  hwloc_topology_t t = nullptr;
+  bool ok = false;
+  explicit Topo(bool io = false) {
+    if (hwloc_topology_init(&t) != 0) {
+      t = nullptr;
+      return;
+    }
+    if (io) hwloc_topology_set_io_types_filter(t, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+    ok = hwloc_topology_load(t) == 0;
+  }
+  ~Topo() {
+    if (t != nullptr) hwloc_topology_destroy(t);
+  }
+  Topo(const Topo&) = delete;
+  Topo& operator=(const Topo&) = delete;
+};
+
+std::string join(const std::vector<int>& v) {
+  std::string out;
+  for (int x : v) out += (out.empty() ? "" : ",") + std::to_string(x);
+  return out;
+}
+}  // namespace
+
 std::string pin_worker(int local_worker, int node_workers, bool pin) {
-  hwloc_topology_t topo;
-  if (hwloc_topology_init(&topo) != 0) return "hwloc: cannot initialise the topology; not bound";
-  struct Guard {
-    hwloc_topology_t t;
-    ~Guard() { hwloc_topology_destroy(t); }
-  } guard{topo};
-  if (hwloc_topology_load(topo) != 0) return "hwloc: cannot load the topology; not bound";
-  const int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+  Topo topo;
+  if (!topo.ok) return "hwloc: cannot load the topology; not bound";
+  const int cores = hwloc_get_nbobjs_by_type(topo.t, HWLOC_OBJ_CORE);
   if (cores <= 0) return "hwloc: no cores found; not bound";
-  const int share = std::max(1, cores / std::max(1, node_workers));
-  const int first = (local_worker * share) % cores;
+  const std::vector<int> block = Machine::core_block(local_worker, node_workers, cores);
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
-  std::string list;
   int numa = -1;
-  for (int i = 0; i < share; ++i) {
-    hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, static_cast<unsigned>((first + i) % cores));
+  for (int c : block) {
+    hwloc_obj_t core = hwloc_get_obj_by_type(topo.t, HWLOC_OBJ_CORE, static_cast<unsigned>(c));
     if (core == nullptr) continue;
     hwloc_bitmap_or(set, set, core->cpuset);
-    list += (list.empty() ? "" : ",") + std::to_string(core->logical_index);
     if (numa < 0 && core->nodeset != nullptr) numa = hwloc_bitmap_first(core->nodeset);
   }
+  const std::string list = join(block);
+  const int share = static_cast<int>(block.size());
   setenv("OMP_NUM_THREADS", std::to_string(share).c_str(), 1);
   setenv("PARSL_CORES", list.c_str(), 1);
   std::string line = "cores " + list + " (NUMA node " + std::to_string(numa) + "), OMP_NUM_THREADS=" +
@@ -36,13 +57,97 @@ std::string pin_worker(int local_worker, int node_workers, bool pin) {
                      std::to_string(cores) + " cores";
   if (!pin) {
     line += "; not bound (pinning off)";
-  } else if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) != 0) {
+  } else if (hwloc_set_cpubind(topo.t, set, HWLOC_CPUBIND_PROCESS) != 0) {
     line += "; binding failed, running unbound";
   } else {
     line += "; bound";
   }
   hwloc_bitmap_free(set);
   return line;
+}
+
+NodeHardware measure_node() {
+  NodeHardware hw;
+  Topo topo(/*io=*/true);
+  if (!topo.ok) return hw;
+  hw.cores = std::max(1, hwloc_get_nbobjs_by_type(topo.t, HWLOC_OBJ_CORE));
+  hw.numa = std::max(1, hwloc_get_nbobjs_by_type(topo.t, HWLOC_OBJ_NUMANODE));
+  if (hwloc_obj_t root = hwloc_get_root_obj(topo.t)) hw.memory = root->total_memory;
+  // One GPU can appear under several backends (a CUDA device is also an NVML and an OpenCL
+  // one): count each kind and take the largest.
+  int cuda = 0, nvml = 0, rsmi = 0, ze = 0;
+  for (hwloc_obj_t d = hwloc_get_next_osdev(topo.t, nullptr); d != nullptr; d = hwloc_get_next_osdev(topo.t, d)) {
+    if (d->name == nullptr) continue;
+    const std::string name = d->name;
+    if (d->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC && name.rfind("cuda", 0) == 0) ++cuda;
+    if (d->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU && name.rfind("nvml", 0) == 0) ++nvml;
+    if (d->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU && name.rfind("rsmi", 0) == 0) ++rsmi;
+    if (name.rfind("ze", 0) == 0) ++ze;
+  }
+  hw.gpus = std::max({cuda, nvml, rsmi, ze});
+  return hw;
+}
+
+std::vector<std::pair<std::string, std::string>> gpu_environment(const std::vector<std::int32_t>& gpus) {
+  std::string list;
+  for (std::int32_t g : gpus) list += (list.empty() ? "" : ",") + std::to_string(g);
+  return {{"CUDA_VISIBLE_DEVICES", list}, {"ROCR_VISIBLE_DEVICES", list}, {"ZE_AFFINITY_MASK", list}};
+}
+
+struct TaskBinder::Impl {
+  bool pin;
+  Topo topo;
+  hwloc_bitmap_t saved = nullptr;
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_env;
+  explicit Impl(bool p) : pin(p), topo(false) {}
+  void set(const std::string& name, const std::string& value) {
+    const char* old = std::getenv(name.c_str());
+    saved_env.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    setenv(name.c_str(), value.c_str(), 1);
+  }
+};
+
+TaskBinder::TaskBinder(bool pin) : impl_(new Impl(pin)) {}
+
+TaskBinder::~TaskBinder() {
+  if (impl_->saved != nullptr) hwloc_bitmap_free(impl_->saved);
+  delete impl_;
+}
+
+void TaskBinder::apply(const Placement* p) {
+  Impl& m = *impl_;
+  if (p == nullptr) {
+    if (m.saved != nullptr) {
+      hwloc_set_cpubind(m.topo.t, m.saved, HWLOC_CPUBIND_THREAD);
+      hwloc_bitmap_free(m.saved);
+      m.saved = nullptr;
+    }
+    for (auto it = m.saved_env.rbegin(); it != m.saved_env.rend(); ++it) {
+      if (it->second)
+        setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        unsetenv(it->first.c_str());
+    }
+    m.saved_env.clear();
+    return;
+  }
+  m.set("OMP_NUM_THREADS", std::to_string(p->task.res.cores));
+  std::vector<int> cores(p->cores.begin(), p->cores.end());
+  m.set("PARSL_CORES", join(cores));
+  if (!p->gpus.empty())
+    for (const auto& [name, value] : gpu_environment(p->gpus)) m.set(name, value);
+  if (!m.pin || !m.topo.ok || cores.empty()) return;
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  for (int c : cores)
+    if (hwloc_obj_t core = hwloc_get_obj_by_type(m.topo.t, HWLOC_OBJ_CORE, static_cast<unsigned>(c)))
+      hwloc_bitmap_or(set, set, core->cpuset);
+  m.saved = hwloc_bitmap_alloc();
+  if (hwloc_get_cpubind(m.topo.t, m.saved, HWLOC_CPUBIND_THREAD) != 0 || hwloc_bitmap_iszero(set) ||
+      hwloc_set_cpubind(m.topo.t, set, HWLOC_CPUBIND_THREAD) != 0) {
+    hwloc_bitmap_free(m.saved);
+    m.saved = nullptr;
+  }
+  hwloc_bitmap_free(set);
 }
 
 }  // namespace parsl::mpi::detail

@@ -28,6 +28,10 @@ void check_tasks(const std::vector<TaskMsg>& tasks, int source, const char* what
     if (!(t.walltime >= 0 && t.walltime <= kMaxWalltime))
       throw ProtocolError(std::string(what) + " message from rank " + std::to_string(source) + " holds task " +
                           std::to_string(t.id) + " with a walltime of " + std::to_string(t.walltime) + " s");
+    if (t.res.cores < 1 || t.res.gpus < 0 || t.res.ranks < 1)
+      throw ProtocolError(std::string(what) + " message from rank " + std::to_string(source) + " holds task " +
+                          std::to_string(t.id) + " asking for " + std::to_string(t.res.cores) + " cores, " +
+                          std::to_string(t.res.gpus) + " GPUs and " + std::to_string(t.res.ranks) + " ranks");
   }
 }
 }  // namespace
@@ -38,6 +42,20 @@ DownMsg decode_down(std::string_view bytes, int source) {
     throw ProtocolError("task message from rank " + std::to_string(source) + " has an unknown control code " +
                         std::to_string(static_cast<int>(m.control)));
   check_tasks(m.tasks, source, "task");
+  for (const auto& p : m.placed) {
+    const std::string where = "task message from rank " + std::to_string(source) + " places task " +
+                              std::to_string(p.task.id);
+    if (p.members.empty() || p.member < -1 || p.member >= static_cast<std::int32_t>(p.members.size()))
+      throw ProtocolError(where + " as member " + std::to_string(p.member) + " of " + std::to_string(p.members.size()));
+    if (p.member >= 0) check_tasks({p.task}, source, "task");
+    if (p.cores.size() > (1U << 16) || p.gpus.size() > 1024)
+      throw ProtocolError(where + " on " + std::to_string(p.cores.size()) + " cores and " +
+                          std::to_string(p.gpus.size()) + " GPUs");
+    for (std::int32_t c : p.cores)
+      if (c < 0) throw ProtocolError(where + " on core " + std::to_string(c));
+    for (std::int32_t g : p.gpus)
+      if (g < 0) throw ProtocolError(where + " on GPU " + std::to_string(g));
+  }
   return m;
 }
 
@@ -47,7 +65,7 @@ UpMsg decode_up(std::string_view bytes, int source) {
     throw ProtocolError("result message from rank " + std::to_string(source) + " grants negative credit " +
                         std::to_string(m.credit));
   for (const auto& e : m.events) {
-    if (static_cast<std::uint8_t>(e.kind) > 2)
+    if (static_cast<std::uint8_t>(e.kind) > 3)
       throw ProtocolError("result message from rank " + std::to_string(source) + " has an event of unknown kind " +
                           std::to_string(static_cast<int>(e.kind)) + " for task " + std::to_string(e.id));
     if (!(e.seconds >= 0 && e.seconds <= kMaxWalltime * 2))

@@ -6,18 +6,44 @@
 
 namespace parsl::mpi {
 
-RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply)
-    : d_(std::move(children), max_batch, /*at_root=*/true), apply_(apply ? std::move(apply) : Apply(&RootCore::report)) {}
+RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply, Machine machine)
+    : d_(std::move(children), max_batch, /*at_root=*/true),
+      placer_(std::move(machine)),
+      apply_(apply ? std::move(apply) : Apply(&RootCore::report)) {}
 
 void RootCore::submit(TaskMsg&& task, TaskHandle handle) {
   if (handle && !handle.live()) return;  // cancelled before it reached the tree
-  d_.push_task(std::move(task), std::move(handle));
+  if (task.mpi || !task.res.plain())
+    placer_.submit(std::move(task), std::move(handle));
+  else
+    d_.push_task(std::move(task), std::move(handle));
 }
 
-void RootCore::cancel(std::uint64_t id) { d_.cancel(id); }
+void RootCore::cancel(std::uint64_t id) {
+  d_.cancel(id);
+  placer_.cancel(id);
+}
+
+void RootCore::apply_placed() {
+  for (auto& o : placer_.take_outcomes()) {
+    if (o.event.kind != EventKind::started) ++results_in_;
+    apply_(o.event, o.handle);
+  }
+}
+
+std::vector<std::pair<int, DownMsg>> RootCore::direct() {
+  auto out = placer_.take_direct();
+  apply_placed();  // tries that can never be placed fail here
+  messages_out_ += out.size();
+  for (const auto& [rank, msg] : out) tasks_out_ += msg.placed.size();
+  return out;
+}
 
 void RootCore::on_up(int child, UpMsg&& msg) {
   ++messages_in_;
+  // Events of placed tasks go to the placer; the rest to the dispatcher.
+  std::erase_if(msg.events, [&](const Event& e) { return placer_.on_event(e); });
+  apply_placed();
   d_.on_up(child, std::move(msg));
   for (auto& o : d_.take_outcomes()) {
     if (o.event.kind != EventKind::started) ++results_in_;
@@ -43,6 +69,8 @@ std::string RootCore::traffic() const {
 void RootCore::report(const Event& e, const TaskHandle& h) {
   if (!h) return;
   switch (e.kind) {
+    case EventKind::ready:  // placement bookkeeping, not a task's news
+      return;
     case EventKind::started:
       h.mark_running(e.seconds);
       return;

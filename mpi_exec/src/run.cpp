@@ -8,6 +8,7 @@
 
 #include "channel.hpp"
 #include "loops.hpp"
+#include "pinning.hpp"
 #include "parsl/mpi_exec/mpi_executor.hpp"
 #include "parsl/mpi_exec/topology.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
@@ -36,6 +37,27 @@ std::vector<int> node_of_each_rank(MPI_Comm comm, int ranks_per_node) {
   PARSL_MPI_CHECK(rc);
   PARSL_MPI_CHECK(MPI_Allgather(&leader, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
   return nodes;
+}
+
+// What each node offers, at rank 0 (empty elsewhere): measured by the lowest rank of each
+// node, gathered.
+std::vector<mpi::NodeHardware> node_hardware(MPI_Comm comm, const mpi::Topology& topo) {
+  int rank = 0;
+  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  std::vector<int> lowest;  // per node
+  for (int r = 0; r < topo.size(); ++r) {
+    const auto n = static_cast<std::size_t>(topo.place(r).node);
+    if (lowest.size() <= n) lowest.resize(n + 1, -1);
+    if (lowest[n] < 0) lowest[n] = r;
+  }
+  mpi::NodeHardware mine;
+  if (lowest[static_cast<std::size_t>(topo.place(rank).node)] == rank) mine = mpi::detail::measure_node();
+  std::vector<mpi::NodeHardware> all(rank == 0 ? static_cast<std::size_t>(topo.size()) : 0);
+  PARSL_MPI_CHECK(MPI_Gather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, 0, comm));
+  std::vector<mpi::NodeHardware> out;
+  if (rank == 0)
+    for (int r : lowest) out.push_back(all[static_cast<std::size_t>(r)]);
+  return out;
 }
 
 // Every rank reaches the same verdict on a bad configuration (same command line), so each
@@ -107,6 +129,13 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
     return config_failure(rank, e);
   }
 
+  std::vector<mpi::NodeHardware> hardware;
+  try {
+    hardware = node_hardware(channel->comm(), topo);
+  } catch (const std::exception& e) {
+    abort_job(channel->comm(), rank, e);
+  }
+
   if (rank != 0) {
     try {
       return topo.place(rank).role == mpi::Role::submaster ? mpi::detail::submaster_loop(*channel, topo, opts)
@@ -122,7 +151,8 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
     exec = e.get();
     config.executors.push_back(std::move(e));
   }
-  if (exec != nullptr) exec->attach();
+  const mpi::Machine machine = mpi::Machine::from(topo, hardware);
+  if (exec != nullptr) exec->attach(machine);
   std::atomic<bool> failed{false};
   std::unique_ptr<DataFlowKernel> dfk;
   try {
@@ -137,7 +167,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
                        " workers, tree depth " + std::to_string(topo.depth()) + ", fan-out " +
                        std::to_string(opts.fanout) + ", prefetch " + std::to_string(opts.prefetch) + " to " +
                        std::to_string(std::max(opts.prefetch, opts.max_prefetch)) + "\n" +
-                       topo.describe());
+                       topo.describe() + machine.describe());
     if (exec == nullptr)
       dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(size - 1) +
                             " other ranks stay idle");

@@ -30,8 +30,9 @@ int WorkerCore::prefetch() const {
 }
 
 std::int64_t WorkerCore::wanted_credit() const noexcept {
-  // While a long task runs, ask for nothing: what came would only be handed back.
-  if (running_ && running_->long_running) return 0;
+  // While a long task runs, or the worker is reserved for a placed task, ask for nothing:
+  // what came would only be handed back.
+  if ((running_ && running_->long_running) || placed_) return 0;
   // Tasks held or promised: queued, running, plus credit granted that no task has used yet.
   // (A parent never sends more than was granted; the clamp keeps one that did from
   // inflating the next request.)
@@ -47,20 +48,67 @@ void WorkerCore::on_down(DownMsg&& msg) {
     received_ += static_cast<std::int64_t>(msg.tasks.size());
     for (auto& t : msg.tasks) queue_.push(std::move(t));
     for (std::uint64_t id : msg.cancel) {
-      if (running_ && running_->id == id)
+      if (running_ && running_->id == id) {
         cancel_running_.store(true, std::memory_order_release);  // bash and isolated tasks are killed
-      else
+      } else if (placed_ && placed_->task.id == id && placed_->member >= 0 && !placed_started_) {
+        // A placed task not started: the worker is free again. Rank 0 counts this event to
+        // release the worker (the task's future has already failed).
+        events_.push_back(Event{id, placed_->task.attempt, EventKind::failed, rank_,
+                                serial::encode(serial::RemoteError::from_exception(
+                                    std::make_exception_ptr(TaskCancelled("task " + std::to_string(id) +
+                                                                          " was cancelled before it started")),
+                                    rank_))});
+        placed_.reset();
+      } else {
         queue_.remove(id);  // not here at all: finished, or handed back (the parent drops it)
+      }
     }
+    for (std::uint64_t id : msg.release)
+      if (placed_ && placed_->member < 0 && placed_->task.id == id) placed_.reset();
+    for (auto& p : msg.placed) {
+      placed_ = std::move(p);
+      placed_started_ = false;
+      ready_sent_ = false;
+      go_ = !placed_->wait_for_go;
+      for (auto& t : queue_.take_all()) returned_.push_back(std::move(t));  // for other workers
+    }
+    for (std::uint64_t id : msg.go)
+      if (placed_ && placed_->task.id == id) go_ = true;
     queued_.store(queue_.size(), std::memory_order_release);
     if (msg.control != Control::none) control_ = msg.control;
-    woke = !queue_.empty() || control_ != Control::none;
+    woke = can_start_locked() || control_ != Control::none;
   }
   if (woke) work_cv_.notify_one();
 }
 
+bool WorkerCore::placed() const {
+  std::lock_guard lock(mutex_);
+  return placed_.has_value();
+}
+
+std::optional<Placement> WorkerCore::take_mpi_start() {
+  std::lock_guard lock(mutex_);
+  if (!placed_ || placed_->member < 0 || !go_ || placed_started_ || !placed_->task.mpi || running_) return std::nullopt;
+  placed_started_ = true;
+  start_running_locked(placed_->task);
+  running_->start_reported = true;
+  events_.push_back(Event{placed_->task.id, placed_->task.attempt, EventKind::started, rank_, {}, 0.0});
+  return placed_;
+}
+
 void WorkerCore::check_running(Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  if (placed_) {
+    // Reserved: what arrives on credit granted before goes back at once.
+    if (!queue_.empty()) {
+      for (auto& t : queue_.take_all()) returned_.push_back(std::move(t));
+      queued_.store(0, std::memory_order_release);
+    }
+    if (!ready_sent_ && placed_->wait_for_go && !running_) {
+      ready_sent_ = true;
+      events_.push_back(Event{placed_->task.id, placed_->task.attempt, EventKind::ready, rank_, {}, 0.0});
+    }
+  }
   if (!running_) return;
   const auto ran = now - running_->start;
   if (!running_->start_reported && ran >= kReportStartAfter) {
@@ -100,7 +148,7 @@ bool WorkerCore::should_flush(Clock::time_point now, Clock::duration flush_after
   if (!something) return false;
   const bool runner_idle = queue_.empty() && !running_;
   return runner_idle || events_.size() >= kFlushEvents || !returned_.empty() || now - last_up_ >= flush_after ||
-         (running_ && running_->start_reported && !events_.empty());
+         (running_ && running_->start_reported && !events_.empty()) || (placed_ && !events_.empty());
 }
 
 void WorkerCore::wait_for_news(std::chrono::microseconds timeout) {
@@ -131,12 +179,27 @@ void WorkerCore::close() {
   work_cv_.notify_all();
 }
 
-std::optional<TaskMsg> WorkerCore::start_next_locked() {
-  if (queue_.empty()) return std::nullopt;
-  TaskMsg t = queue_.pop();
-  queued_.store(queue_.size(), std::memory_order_release);
+bool WorkerCore::can_start_locked() const {
+  if (running_) return false;
+  if (placed_) return placed_->member >= 0 && go_ && !placed_started_ && !placed_->task.mpi;
+  return !queue_.empty();
+}
+
+void WorkerCore::start_running_locked(const TaskMsg& t) {
   running_ = Running{t.id, t.attempt, Clock::now()};
   cancel_running_.store(false, std::memory_order_relaxed);
+}
+
+std::optional<TaskMsg> WorkerCore::start_next_locked() {
+  if (!can_start_locked()) return std::nullopt;
+  if (placed_) {  // a placed task (not MPI: the communication thread runs those)
+    placed_started_ = true;
+    start_running_locked(placed_->task);
+    return placed_->task;
+  }
+  TaskMsg t = queue_.pop();
+  queued_.store(queue_.size(), std::memory_order_release);
+  start_running_locked(t);
   return t;
 }
 
@@ -152,19 +215,29 @@ std::optional<TaskMsg> WorkerCore::wait_next() {
     std::this_thread::yield();
   }
   std::unique_lock lock(mutex_);
-  work_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+  work_cv_.wait(lock, [&] { return can_start_locked() || closing_; });
   return start_next_locked();
 }
 
-void WorkerCore::execute(const TaskMsg& task) {
+void WorkerCore::execute(const TaskMsg& task) { execute(task, runner_); }
+
+void WorkerCore::execute(const TaskMsg& task, const Runner& runner) {
   Event done{task.id, task.attempt, EventKind::succeeded, rank_, {}};
+  std::optional<Placement> placement;
+  {
+    std::lock_guard lock(mutex_);
+    if (placed_ && placed_started_ && placed_->task.id == task.id && placed_->task.attempt == task.attempt)
+      placement = placed_;
+  }
   const auto t0 = Clock::now();
   try {
-    done.payload = runner_(task);
+    if (placement && binder_) binder_(&*placement);
+    done.payload = runner(task);
   } catch (...) {
     done.kind = EventKind::failed;
     done.payload = serial::encode(serial::RemoteError::from_exception(std::current_exception(), rank_));
   }
+  if (placement && binder_) binder_(nullptr);
   finish(std::move(done), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
@@ -173,6 +246,10 @@ void WorkerCore::finish(Event done, double seconds) {
   {
     std::lock_guard lock(mutex_);
     done.seconds = seconds;
+    // A member's part is over: the worker takes other work again.
+    if (placed_ && placed_->member >= 0 && placed_started_ && placed_->task.id == done.id &&
+        placed_->task.attempt == done.attempt)
+      placed_.reset();
     events_.push_back(std::move(done));
     running_.reset();
     mean_seconds_ = mean_seconds_ < 0 ? seconds : 0.8 * mean_seconds_ + 0.2 * seconds;
@@ -190,7 +267,7 @@ void WorkerCore::finish(Event done, double seconds) {
 
 bool WorkerCore::has_work() const {
   std::lock_guard lock(mutex_);
-  return !queue_.empty();
+  return can_start_locked();
 }
 
 void WorkerCore::run_one() {

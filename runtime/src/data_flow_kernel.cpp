@@ -15,6 +15,7 @@
 #include "parsl/runtime/thread_pool_executor.hpp"
 #include "parsl/serial/checkpoint_file.hpp"
 #include "parsl/serial/content_hash.hpp"
+#include "resources.hpp"
 #include "walltime_timer.hpp"
 
 namespace parsl {
@@ -217,6 +218,8 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
       throw ConfigError("app '" + t.app_name() + "': a walltime of " + std::to_string(t.walltime_->count()) +
                         " s; it must be > 0 and at most " + std::to_string(static_cast<long>(kMaxWalltime)) +
                         " s (a year)");
+    t.resources_ = detail::resources_of(t.app(), options);
+    t.executor_->check_resources(t.app(), t.resources_);
   } catch (...) {
     if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) outstanding_.notify_all();
     throw;

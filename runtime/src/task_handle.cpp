@@ -10,8 +10,13 @@ int TaskHandle::priority() const noexcept { return task_->priority_; }
 
 bool TaskHandle::isolated() const noexcept {
   const AppDef& app = task_->app();
-  return app.kind == AppDef::Kind::function && (app.options.isolate || task_->dfk_->config().isolate_tasks);
+  return app.kind == AppDef::Kind::function && !app.mpi &&
+         (app.options.isolate || task_->dfk_->config().isolate_tasks);
 }
+
+const Resources& TaskHandle::resources() const noexcept { return task_->resources_; }
+
+bool TaskHandle::mpi_app() const noexcept { return task_->app().mpi; }
 
 double TaskHandle::walltime() const noexcept { return task_->walltime_ ? task_->walltime_->count() : 0.0; }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "parsl/mpi_exec/placer.hpp"
 #include "parsl/mpi_exec/protocol.hpp"
 #include "parsl/runtime/config.hpp"
 #include "parsl/runtime/executor.hpp"
@@ -54,6 +55,9 @@ class MpiExecutor final : public Executor {
   void start() override;
   void submit(TaskHandle task) override;
   void cancel(std::uint64_t task_id) override;
+  /// Tasks with resources or MPI ranks must fit the job's workers (Machine::check); MPI apps
+  /// cannot be isolated.
+  void check_resources(const AppDef& app, const Resources& need) const override;
   /// Asks the tree to stop once every submitted task is reported, and waits until every
   /// rank of the tree has said bye (so cleanup() covers the whole job's shutdown).
   void shutdown() override;
@@ -68,8 +72,13 @@ class MpiExecutor final : public Executor {
     bool stop = false;
   };
   Pending take(std::chrono::microseconds wait);
-  /// Marks the executor as driven by a rank-0 loop (parsl::run does this).
-  void attach() noexcept { attached_ = true; }
+  /// Marks the executor as driven by a rank-0 loop over the workers of `machine` (parsl::run
+  /// does this).
+  void attach(mpi::Machine machine = {}) {
+    machine_ = std::move(machine);
+    attached_ = true;
+  }
+  const mpi::Machine& machine() const noexcept { return machine_; }
   /// Wakes a waiting take().
   void wake();
   /// The rank-0 loop has stopped the tree; releases shutdown().
@@ -77,6 +86,7 @@ class MpiExecutor final : public Executor {
 
  private:
   MpiOptions options_;
+  mpi::Machine machine_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;

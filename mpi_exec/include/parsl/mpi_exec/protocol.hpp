@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parsl/runtime/app_def.hpp"
 #include "parsl/runtime/file.hpp"
 #include "parsl/serial/error.hpp"
 
@@ -23,6 +24,9 @@ class ProtocolError : public Error {
 
 inline constexpr int kTagDown = 7101;
 inline constexpr int kTagUp = 7102;
+/// Rank 0 to a worker directly, past the tree: placements of tasks with resources or MPI
+/// ranks, and their go, release and cancel.
+inline constexpr int kTagDirect = 7103;
 
 /// One try of one task, on its way to a worker.
 struct TaskMsg {
@@ -34,13 +38,35 @@ struct TaskMsg {
   double walltime = 0;        ///< seconds per try, 0 for none
   std::vector<File> inputs, outputs;  ///< the worker stages remote ones
   bool isolate = false;               ///< run in a forked child on the worker
+  Resources res;                      ///< plain ones travel the tree; others are placed
+  bool mpi = false;                   ///< an MPI app: runs on the worker's main thread
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, priority, app, args, walltime, inputs, outputs, isolate);
+    ar(id, attempt, priority, app, args, walltime, inputs, outputs, isolate, res, mpi);
   }
 };
 
-enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2 };
+/// A task that rank 0 placed on chosen workers, as one of them receives it (directly from
+/// rank 0). A *member* runs a part: the task itself, or for an MPI app one rank of it. A
+/// *helper* lends its cores (and its node's share of GPUs and memory) to a member on its
+/// node and runs nothing. Both stop taking other work, hand back what they hold, and report
+/// `ready` once idle; members start on `go` (at once when `wait_for_go` is false), helpers
+/// wait for `release`.
+struct Placement {
+  TaskMsg task;                       ///< helpers: id and attempt only
+  std::vector<std::int32_t> members;  ///< worker ranks, in the task communicator's order
+  std::int32_t member = -1;           ///< this worker's index in `members`; -1: a helper
+  std::vector<std::int32_t> cores;    ///< hwloc logical indices of the cores to bind to
+  std::vector<std::int32_t> gpus;     ///< GPU indices on the node
+  bool wait_for_go = true;            ///< false: nothing to gather, start when idle
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(task, members, member, cores, gpus, wait_for_go);
+  }
+};
+
+/// `ready`: a worker holding a Placement is idle and waits for `go` (or `release`).
+enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2, ready = 3 };
 
 /// What happened to a task try on a worker. `payload`: the encoded value (succeeded), an
 /// encoded serial::RemoteError (failed), empty (started). A worker reports `started` only
@@ -73,9 +99,14 @@ struct DownMsg {
   /// Tasks cancelled: dropped wherever they wait below; a running bash or isolated task is
   /// killed. Always sent after the task itself, on the same path.
   std::vector<std::uint64_t> cancel;
+  /// Direct from rank 0 only, applied in this order after `cancel`: helpers released, new
+  /// placements, placed tasks whose workers are all ready.
+  std::vector<std::uint64_t> release;
+  std::vector<Placement> placed;
+  std::vector<std::uint64_t> go;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(tasks, control, cancel);
+    ar(tasks, control, cancel, release, placed, go);
   }
 };
 

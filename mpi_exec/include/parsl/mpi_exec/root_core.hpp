@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/placer.hpp"
 #include "parsl/mpi_exec/protocol.hpp"
 #include "parsl/runtime/executor.hpp"
 
@@ -31,21 +32,26 @@ class RootCore {
   /// Applies one outcome to its handle. The default reports it to the kernel; tests record.
   using Apply = std::function<void(const Event&, const TaskHandle&)>;
 
-  explicit RootCore(std::vector<int> children, std::size_t max_batch = 512, Apply apply = {});
+  /// `machine`: the workers by node, for tasks that are placed (see Placer); without one,
+  /// such tasks fail with ConfigError.
+  explicit RootCore(std::vector<int> children, std::size_t max_batch = 512, Apply apply = {}, Machine machine = {});
 
   /// One try from the kernel. A try that is no longer live (cancelled between the kernel's
-  /// launch and here) is dropped.
+  /// launch and here) is dropped. Plain tasks go down the tree; others to the Placer.
   void submit(TaskMsg&& task, TaskHandle handle);
   /// The kernel cancelled task `id`: dropped here if queued, else a cancel goes down its path.
   void cancel(std::uint64_t id);
   /// A message from a child: credit, events (applied to their handles), handed-back tasks.
   void on_up(int child, UpMsg&& msg);
-  /// Messages to send now.
+  /// Messages to send now, down the tree (kTagDown).
   std::vector<std::pair<int, DownMsg>> dispatch();
+  /// Messages to send now directly to workers (kTagDirect): placements, go, release, cancel.
+  std::vector<std::pair<int, DownMsg>> direct();
+  const Placer& placer() const noexcept { return placer_; }
   /// Log lines from the tree (worker start-up, binding).
   std::vector<std::string> take_notes() { return d_.take_notes(); }
   /// Tries sent or queued whose outcome has not come.
-  std::size_t in_flight() const noexcept { return d_.tracked(); }
+  std::size_t in_flight() const noexcept { return d_.tracked() + placer_.in_flight(); }
   std::size_t finished_children() const noexcept { return d_.finished_children(); }
   const std::vector<int>& children() const noexcept { return d_.children(); }
   /// "rank 0 sent N tasks in M messages and received ..." for the log.
@@ -55,7 +61,9 @@ class RootCore {
   static void report(const Event& event, const TaskHandle& handle);
 
  private:
+  void apply_placed();
   Dispatcher d_;
+  Placer placer_;
   Apply apply_;
   std::uint64_t messages_in_ = 0, messages_out_ = 0, tasks_out_ = 0, results_in_ = 0;
 };

@@ -34,6 +34,9 @@ class WorkerCore {
   using Clock = std::chrono::steady_clock;
   /// Runs one task and returns its encoded result, or throws what the app threw.
   using Runner = std::function<std::string(const TaskMsg&)>;
+  /// Called on the thread that runs a placed task, with its Placement before the task and
+  /// with null after: binds the thread to the task's cores and names its GPUs.
+  using Binder = std::function<void(const Placement*)>;
 
   /// The first message up asks for 1 + `min_prefetch` tasks. The default runner looks the
   /// app up in the AppRegistry.
@@ -45,13 +48,21 @@ class WorkerCore {
 
   /// The prefetch depth the worker aims for now.
   int prefetch() const;
+  void set_binder(Binder binder) { binder_ = std::move(binder); }
 
   // ---- communication thread ----
   /// Queues the tasks, applies the cancellations, records a control code.
   void on_down(DownMsg&& msg);
   /// Looks at the running task: reports its start once it has run `kReportStartAfter`, and
-  /// hands the queue back once it has run `kHandBackAfter`.
+  /// hands the queue back once it has run `kHandBackAfter`. While the worker holds a
+  /// Placement, hands back everything queued and reports `ready` once idle.
   void check_running(Clock::time_point now);
+  /// An MPI task whose `go` came and whose turn it is: marks it running, queues its
+  /// `started` event and returns its Placement. The communication thread then sends that
+  /// event, builds the task's communicator and runs the task itself with execute().
+  std::optional<Placement> take_mpi_start();
+  /// The worker holds a Placement (it takes no other work).
+  bool placed() const;
   /// Events, handed-back tasks and credit gathered since the last call, as the next message up.
   UpMsg take_up();
   /// Whether a message should go up now: something to say, and the runner is idle, or 256
@@ -71,8 +82,10 @@ class WorkerCore {
   // ---- runner thread ----
   /// Blocks until a task can start (returns it, marked running) or close() (returns nothing).
   std::optional<TaskMsg> wait_next();
-  /// Runs `task` (from wait_next) and records its outcome.
+  /// Runs `task` (from wait_next or take_mpi_start) and records its outcome; with `runner`
+  /// instead of the worker's own.
   void execute(const TaskMsg& task);
+  void execute(const TaskMsg& task, const Runner& runner);
   /// The flag the running task's code polls for cancellation (bash and isolated tasks).
   const std::atomic<bool>& cancel_flag() const noexcept { return cancel_running_; }
 
@@ -94,11 +107,14 @@ class WorkerCore {
     bool long_running = false;  // past kHandBackAfter: hand back, ask for nothing
   };
   std::optional<TaskMsg> start_next_locked();
+  bool can_start_locked() const;
+  void start_running_locked(const TaskMsg& t);
   void finish(Event done, double seconds);
   std::int64_t wanted_credit() const noexcept;
 
   int rank_;
   Runner runner_;
+  Binder binder_;
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;  // the runner waits for tasks
   std::condition_variable news_cv_;  // the communication thread waits for events
@@ -117,6 +133,11 @@ class WorkerCore {
   std::int64_t received_ = 0;  // tasks received, ever (handed-back ones included: no longer held)
   Clock::time_point last_up_ = Clock::now();
   Control control_ = Control::none;
+  // A placed task (docs/design.md, "Resources and MPI tasks"): at most one at a time.
+  std::optional<Placement> placed_;
+  bool placed_started_ = false;
+  bool ready_sent_ = false;
+  bool go_ = false;
 };
 
 }  // namespace parsl::mpi

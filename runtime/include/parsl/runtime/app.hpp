@@ -27,8 +27,14 @@ namespace parsl {
 namespace detail {
 template <class F, class Params>
 struct BashWrapper;  // bash_app.hpp
+template <class F, class Params>
+struct MpiBody;  // parsl/mpi_exec/mpi_app.hpp
 template <class F>
 struct is_bash_wrapper : std::false_type {};
+template <class F>
+struct is_mpi_body : std::false_type {};
+template <class F, class Params>
+struct is_mpi_body<MpiBody<F, Params>> : std::true_type {};
 template <class F, class Params>
 struct is_bash_wrapper<BashWrapper<F, Params>> : std::true_type {};
 }  // namespace detail
@@ -355,6 +361,7 @@ class BasicApp {
     def->options = std::move(options);
     def->kind = K;
     def->bash = detail::is_bash_wrapper<F>::value;
+    def->mpi = detail::is_mpi_body<F>::value;
     def->arity = Sig::arity;
     if constexpr (K == AppDef::Kind::function) {
       constexpr bool ser = serial::is_serializable_v<Params> &&

@@ -3,6 +3,7 @@
 /// `AppOptions` and the type-erased definition of an app that the registry holds.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "parsl/runtime/data_future.hpp"
+#include "parsl/runtime/resources.hpp"
 
 namespace parsl {
 
@@ -62,6 +64,20 @@ struct AppOptions {
   /// process ends (the job's end, in any way), and is killed then. A child that leaves the
   /// group with `setsid` escapes either way; only a batch system's cgroup catches it.
   bool keep_background_processes = false;
+  /// Cores each try needs (per rank, for MPI apps). On the MPI executor the task waits for
+  /// that many free worker cores on one node, is bound to them (within one NUMA domain where
+  /// they fit) and sees OMP_NUM_THREADS set to it. A request no node can satisfy fails the
+  /// call with ConfigError.
+  int cores = 1;
+  /// GPUs each try needs (per rank), named to it through CUDA_VISIBLE_DEVICES,
+  /// ROCR_VISIBLE_DEVICES and ZE_AFFINITY_MASK. Nodes without GPUs cannot run it: the call
+  /// fails with ConfigError when no node has enough.
+  int gpus = 0;
+  /// Memory each try needs (per rank), in bytes; tasks placed on a node never ask for more
+  /// than it has in total.
+  std::uint64_t memory = 0;
+  /// MPI apps only (parsl::mpi_app): the number of ranks of the task's communicator.
+  int ranks = 1;
 };
 
 /// The longest walltime a try may have: a year (366 days). Longer ones, infinity and NaN are
@@ -80,6 +96,11 @@ struct CallOptions {
   /// This call's failure budget, instead of Config::retries (the retry handler still prices
   /// each failure).
   std::optional<double> retries;
+  /// This call's resources, instead of the app's (AppOptions::cores, gpus, memory, ranks).
+  std::optional<int> cores;
+  std::optional<int> gpus;
+  std::optional<std::uint64_t> memory;
+  std::optional<int> ranks;
 };
 
 /// What the registry knows of an app, whatever its C++ type. Immutable after declaration.
@@ -94,6 +115,9 @@ struct AppDef {
   /// A bash app: its runner kills the command's process group at the walltime itself, so
   /// the kernel's own walltime timer only stands behind it.
   bool bash = false;
+  /// An MPI app (parsl::mpi_app): its body runs on the main thread of each of its ranks,
+  /// with the task's communicator. Only the MPI executor runs it.
+  bool mpi = false;
   /// Number of parameters.
   std::size_t arity = 0;
   /// options.ignore_for_cache as sorted positions, resolved when the app is registered.

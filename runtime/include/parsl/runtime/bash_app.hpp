@@ -69,6 +69,10 @@ struct BashCallOptions {
   std::vector<File> outputs;
   /// As CallOptions::retries.
   std::optional<double> retries;
+  /// As CallOptions::cores, gpus and memory.
+  std::optional<int> cores;
+  std::optional<int> gpus;
+  std::optional<std::uint64_t> memory;
 };
 
 namespace detail {
@@ -165,7 +169,8 @@ class BashApp {
   future_type call(const BashCallOptions& o, A&&... args) const {
     detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs,
                       app_.definition().options.keep_background_processes};
-    return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs, o.retries})(std::move(io),
+    return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs, o.retries, o.cores, o.gpus,
+                                  o.memory, std::nullopt})(std::move(io),
                                                                               std::forward<A>(args)...);
   }
 

@@ -32,6 +32,10 @@ class TaskHandle {
   double walltime() const noexcept;
   /// True when the try must run in a forked child (AppOptions::isolate, Config::isolate_tasks).
   bool isolated() const noexcept;
+  /// What each try needs (cores, GPUs, memory, MPI ranks).
+  const Resources& resources() const noexcept;
+  /// An MPI app (parsl::mpi_app): runs with a communicator of resources().ranks ranks.
+  bool mpi_app() const noexcept;
   /// The call's input and output files. Executors that run tasks elsewhere must stage them
   /// there (parsl/runtime/staging.hpp); run() stages them itself.
   const std::vector<File>& input_files() const noexcept { return task_->input_files(); }
@@ -83,6 +87,11 @@ class Executor {
   /// has not started; kill it if it is a running bash or isolated task. Best effort, must
   /// not block; the default does nothing (a try that starts anyway is not reported).
   virtual void cancel(std::uint64_t task_id) { (void)task_id; }
+  /// Called at submission: throws ConfigError, naming the app and what is missing, when no
+  /// place this executor runs tasks can ever satisfy `need`. The default (executors that run
+  /// tasks in this process) refuses MPI apps and GPUs, and more cores or memory than this
+  /// machine has; it does not reserve cores (tasks share the pool's threads).
+  virtual void check_resources(const AppDef& app, const Resources& need) const;
   /// Stops accepting work and releases threads or ranks. Waits for running tasks.
   virtual void shutdown() = 0;
   /// True when tasks run inside this process, so arguments need not be serializable.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "parsl/runtime/file.hpp"
+#include "parsl/runtime/resources.hpp"
 #include "parsl/runtime/task_state.hpp"
 #include "parsl/serial/content_hash.hpp"
 
@@ -155,6 +156,7 @@ class TaskRecord {
   std::optional<double> retries_;  // this call's budget; Config::retries when empty
   std::optional<std::chrono::duration<double>> walltime_;
   int priority_ = 0;
+  Resources resources_;
   bool has_memo_key_ = false;
   serial::ContentHash memo_key_;
   std::vector<std::shared_ptr<TaskRecord>> input_tasks_;  // producers of DataFuture inputs

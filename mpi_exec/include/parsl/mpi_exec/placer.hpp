@@ -1,0 +1,136 @@
+#pragma once
+/// @file
+/// `Machine` (what the job's nodes offer) and `Placer` (rank 0's placement of tasks that ask
+/// for more than one core: several cores, GPUs, memory, or MPI ranks), without MPI.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "parsl/mpi_exec/protocol.hpp"
+#include "parsl/mpi_exec/topology.hpp"
+#include "parsl/runtime/executor.hpp"
+
+namespace parsl::mpi {
+
+/// What one node offers, as its lowest rank measured it with hwloc at start-up.
+struct NodeHardware {
+  std::int32_t cores = 1;    ///< physical cores
+  std::int32_t numa = 1;     ///< NUMA domains
+  std::int32_t gpus = 0;     ///< GPUs (CUDA, ROCm or Level Zero devices)
+  std::uint64_t memory = 0;  ///< bytes; 0 when unknown (memory requests are then not limited)
+};
+
+/// The job's workers, node by node. Each worker owns a block of its node's cores, as
+/// `core_block` computes and `pin_worker` binds: `share` = cores / workers (at least 1)
+/// consecutive cores in hwloc's logical order. When workers outnumber cores
+/// (oversubscription) a worker's block is the one core it shares, and a worker still
+/// counts as one core: a task of k cores takes k workers.
+class Machine {
+ public:
+  struct Node {
+    NodeHardware hw;
+    std::vector<int> workers;  ///< ranks, in local-worker order
+    int share = 1;             ///< cores per worker
+  };
+  Machine() = default;
+  /// `hardware[n]` describes node n of `topo` (missing entries: one core, no GPU).
+  static Machine from(const Topology& topo, const std::vector<NodeHardware>& hardware);
+
+  /// The logical cores of worker `local` of `workers` on a node of `cores` cores.
+  static std::vector<int> core_block(int local, int workers, int cores);
+
+  const std::vector<Node>& nodes() const noexcept { return nodes_; }
+  std::size_t workers() const noexcept;
+  /// Workers a rank of `cores` cores takes on `node`.
+  int workers_per_rank(std::size_t node, int cores) const;
+  /// How many ranks of `need` an empty `node` can host.
+  int ranks_on_node(std::size_t node, const Resources& need) const;
+  /// Throws ConfigError naming `app`, the request and the biggest node, when no placement
+  /// on the idle machine satisfies `need`.
+  void check(const std::string& app, const Resources& need) const;
+  /// "2 nodes: node 0 7 workers on 2 cores, 0 GPUs, 23.4 GiB; ..." for the log.
+  std::string describe() const;
+
+ private:
+  std::vector<Node> nodes_;
+};
+
+/// Rank 0's placement of non-plain tasks (Resources::plain() false, or MPI apps). Such a
+/// task is *placed*: rank 0 reserves workers for it (per rank: enough workers on one node for
+/// its cores, that node's free GPUs and memory; the fewest nodes), sends each a Placement
+/// directly, and counts their `ready` events; when all are idle it sends `go` to the members.
+/// Meanwhile the other workers keep taking plain tasks (backfill). Tasks wait in priority
+/// order, and one that cannot be placed yet blocks those behind it, so a large task is never
+/// starved by smaller ones. A worker is reserved until its member reports the outcome, a
+/// helper until the task ends. The task's outcome: the first failure of any member, else the
+/// value of member 0, once every member has reported. Not thread-safe.
+class Placer {
+ public:
+  explicit Placer(Machine machine = {});
+
+  struct Outcome {
+    Event event;
+    TaskHandle handle;
+  };
+
+  /// A try to place. One the machine can never satisfy fails its handle with ConfigError.
+  void submit(TaskMsg&& task, TaskHandle handle = {});
+  /// Drops a waiting task; for a placed one, cancels its members and releases its helpers.
+  void cancel(std::uint64_t id);
+  /// Takes the event if it belongs to a task placed here (true), applying it.
+  bool on_event(const Event& e);
+  /// Places what can be placed now, then returns the messages to send, directly, per worker.
+  std::vector<std::pair<int, DownMsg>> take_direct();
+  std::vector<Outcome> take_outcomes() { return std::exchange(outcomes_, {}); }
+  /// Tries waiting or placed whose outcome has not been reported.
+  std::size_t in_flight() const noexcept;
+  std::size_t waiting() const noexcept { return waiting_.size(); }
+  /// Workers reserved now.
+  std::size_t reserved_workers() const noexcept { return reserved_; }
+  const Machine& machine() const noexcept { return machine_; }
+
+ private:
+  struct Seat {
+    int rank, node, local;
+  };
+  struct Active {
+    TaskHandle handle;
+    std::vector<Seat> members, helpers;
+    std::vector<std::vector<int>> member_gpus;  // per member, on its node
+    std::vector<char> done, ready;              // done per member; ready per member then helper
+    std::size_t done_count = 0, ready_count = 0;
+    std::uint64_t memory = 0;  // per member
+    bool go_sent = false, reported = false, cancelled = false, failed = false;
+    Event failure;
+    std::string value;
+  };
+  struct Waiting {
+    TaskMsg task;
+    TaskHandle handle;
+    std::uint64_t seq;
+  };
+  using Key = std::pair<std::uint64_t, std::uint32_t>;  // task id, try
+
+  bool try_place(Waiting& w);
+  void free_seat(const Seat& s);
+  void end(Active& a);
+  DownMsg& to(int rank) { return direct_[rank]; }
+
+  Machine machine_;
+  std::unordered_map<int, Seat> seat_of_;              // worker rank -> its seat
+  std::vector<std::vector<char>> taken_;               // per node, per local worker
+  std::vector<std::vector<char>> gpu_taken_;           // per node, per GPU
+  std::vector<std::uint64_t> memory_taken_;            // per node
+  std::vector<Waiting> waiting_;                       // priority order, then arrival
+  std::map<Key, Active> active_;
+  std::map<int, DownMsg> direct_;
+  std::vector<Outcome> outcomes_;
+  std::uint64_t seq_ = 0;
+  std::size_t reserved_ = 0;
+};
+
+}  // namespace parsl::mpi
