@@ -7,6 +7,9 @@
 // --latency=N: N sequential round trips (submit to get()) of one no-op task; prints the
 // median and 99th percentile. --fan-in=N: N no-op tasks and one task that takes all N
 // futures. --idle=S: one task, S seconds of nothing, one task (scripts measure idle CPU).
+// --mpi-start=N: N sequential MPI tasks of --mpi-ranks=K ranks (default 2) on idle workers;
+// prints the median and 99th percentile of submission to the body's start on all K ranks
+// (the last one to start) and of the round trip.
 // --csv prints one machine-readable line per measurement. Kernel options
 // (--parsl-*) apply as usual.
 #include <algorithm>
@@ -20,6 +23,13 @@
 #include <parsl/parsl.hpp>
 
 inline const auto noop = parsl::app("parsl_perf.noop", [](int x) { return x; });
+// Returns when the body started on its rank that started last (steady_clock, shared by the
+// processes of one machine; on several machines only the round trip means anything).
+inline const auto mpi_start = parsl::mpi_app("parsl_perf.mpi_start", [](MPI_Comm comm, int) {
+  double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(), last = 0;
+  MPI_Allreduce(&t, &last, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return last;
+});
 inline const auto count = parsl::app("parsl_perf.count", [](const std::vector<int>& v) {
   return static_cast<int>(v.size());
 });
@@ -32,7 +42,7 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 struct Options {
   double time = 2.0;
-  long tasks = 0, latency = 0, fan_in = 0;
+  long tasks = 0, latency = 0, fan_in = 0, mpi_start = 0, mpi_ranks = 2;
   double idle = 0;
   bool csv = false;
 };
@@ -64,6 +74,7 @@ constexpr const char* kUsage =
     "  --tasks=N       one batch of N no-op tasks\n"
     "  --latency=N     N sequential round trips of one no-op task: median and 99th percentile\n"
     "  --fan-in=N      N no-op tasks and one task that takes all N futures\n"
+    "  --mpi-start=N   N sequential MPI tasks of --mpi-ranks=K ranks (default 2): submission to start\n"
     "  --idle=S        one task, S seconds of nothing, one task (for idle CPU measurements)\n"
     "  --csv           one machine-readable line per measurement\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n";
@@ -88,6 +99,10 @@ Options parse(int argc, char** argv) {
       o.latency = positive(a, value);
     } else if (name == "--fan-in") {
       o.fan_in = positive(a, value);
+    } else if (name == "--mpi-start") {
+      o.mpi_start = positive(a, value);
+    } else if (name == "--mpi-ranks") {
+      o.mpi_ranks = positive(a, value);
     } else if (name == "--idle") {
       o.idle = positive_seconds(a, value);
     } else if (name == "--csv") {
@@ -145,6 +160,28 @@ int main(int argc, char** argv) {
       else
         std::printf("round trip of one no-op task, %d ranks, %ld samples: median %.1f us, p99 %.1f us\n", np,
                     o.latency, p50, p99);
+      return;
+    }
+    if (o.mpi_start > 0) {
+      const int k = static_cast<int>(o.mpi_ranks);
+      mpi_start.with({.ranks = k})(0).get();  // warm-up
+      std::vector<double> start_us, trip_us;
+      for (long i = 0; i < o.mpi_start; ++i) {
+        const auto t0 = Clock::now();
+        const double started = mpi_start.with({.ranks = k})(static_cast<int>(i)).get();
+        trip_us.push_back(seconds_since(t0) * 1e6);
+        start_us.push_back((started - std::chrono::duration<double>(t0.time_since_epoch()).count()) * 1e6);
+      }
+      std::sort(start_us.begin(), start_us.end());
+      std::sort(trip_us.begin(), trip_us.end());
+      auto at = [](const std::vector<double>& v, double q) { return v[static_cast<std::size_t>(q * (v.size() - 1))]; };
+      if (o.csv)
+        std::printf("mpi_start,%d,%d,%ld,%.2f,%.2f,%.2f,%.2f\n", np, k, o.mpi_start, at(start_us, 0.5),
+                    at(start_us, 0.99), at(trip_us, 0.5), at(trip_us, 0.99));
+      else
+        std::printf("MPI task of %d ranks, %d ranks in the job, %ld samples: submission to start median %.1f us, "
+                    "p99 %.1f us; round trip median %.1f us, p99 %.1f us\n",
+                    k, np, o.mpi_start, at(start_us, 0.5), at(start_us, 0.99), at(trip_us, 0.5), at(trip_us, 0.99));
       return;
     }
     if (o.fan_in > 0) {
