@@ -32,6 +32,7 @@ void RootCore::apply_placed() {
 }
 
 std::vector<std::pair<int, DownMsg>> RootCore::direct() {
+  if (placer_.idle()) return {};
   auto out = placer_.take_direct();
   apply_placed();  // tries that can never be placed fail here
   messages_out_ += out.size();
@@ -42,8 +43,10 @@ std::vector<std::pair<int, DownMsg>> RootCore::direct() {
 void RootCore::on_up(int child, UpMsg&& msg) {
   ++messages_in_;
   // Events of placed tasks go to the placer; the rest to the dispatcher.
-  std::erase_if(msg.events, [&](const Event& e) { return placer_.on_event(e); });
-  apply_placed();
+  if (!placer_.idle()) {
+    std::erase_if(msg.events, [&](const Event& e) { return placer_.on_event(e); });
+    apply_placed();
+  }
   d_.on_up(child, std::move(msg));
   for (auto& o : d_.take_outcomes()) {
     if (o.event.kind != EventKind::started) ++results_in_;

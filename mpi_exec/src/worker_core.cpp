@@ -74,6 +74,8 @@ void WorkerCore::on_down(DownMsg&& msg) {
     }
     for (std::uint64_t id : msg.go)
       if (placed_ && placed_->task.id == id) go_ = true;
+    if (placed_ && go_ && placed_->member >= 0 && placed_->task.mpi && !placed_started_)
+      mpi_due_.store(true, std::memory_order_release);
     queued_.store(queue_.size(), std::memory_order_release);
     if (msg.control != Control::none) control_ = msg.control;
     woke = can_start_locked() || control_ != Control::none;
@@ -87,9 +89,16 @@ bool WorkerCore::placed() const {
 }
 
 std::optional<Placement> WorkerCore::take_mpi_start() {
+  // The worker's main thread asks on every turn of its loop: no lock unless a go came.
+  if (!mpi_due_.load(std::memory_order_acquire)) return std::nullopt;
   std::lock_guard lock(mutex_);
-  if (!placed_ || placed_->member < 0 || !go_ || placed_started_ || !placed_->task.mpi || running_) return std::nullopt;
+  if (!placed_ || placed_->member < 0 || !go_ || placed_started_ || !placed_->task.mpi) {
+    mpi_due_.store(false, std::memory_order_relaxed);  // cancelled meanwhile
+    return std::nullopt;
+  }
+  if (running_) return std::nullopt;
   placed_started_ = true;
+  mpi_due_.store(false, std::memory_order_relaxed);
   start_running_locked(placed_->task);
   running_->start_reported = true;
   events_.push_back(Event{placed_->task.id, placed_->task.attempt, EventKind::started, rank_, {}, 0.0});

@@ -89,6 +89,8 @@ class Placer {
   /// Tries waiting or placed whose outcome has not been reported.
   std::size_t in_flight() const noexcept;
   std::size_t waiting() const noexcept { return waiting_.size(); }
+  /// Nothing waiting, placed or to send: the common case, which costs rank 0 nothing.
+  bool idle() const noexcept { return waiting_.empty() && active_.empty() && direct_.empty() && outcomes_.empty(); }
   /// Workers reserved now.
   std::size_t reserved_workers() const noexcept { return reserved_; }
   const Machine& machine() const noexcept { return machine_; }

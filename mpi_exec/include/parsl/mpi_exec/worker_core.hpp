@@ -138,6 +138,7 @@ class WorkerCore {
   bool placed_started_ = false;
   bool ready_sent_ = false;
   bool go_ = false;
+  std::atomic<bool> mpi_due_{false};  // an MPI task's go came: take_mpi_start() has work
 };
 
 }  // namespace parsl::mpi
