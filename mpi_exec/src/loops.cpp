@@ -93,7 +93,7 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
           ~Free() { MPI_Comm_free(&c); }
         } free_comm{comm};
         mpi::detail::ScopedTaskComm scope(comm);
-        return WorkerCore::run_registered(t, &core.cancel_flag());
+        return WorkerCore::run_registered(t, &core.cancel_flag(), ch.rank());
       });
       active = true;
     }

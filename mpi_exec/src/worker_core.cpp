@@ -19,7 +19,7 @@ constexpr std::size_t kFlushEvents = 256;
 
 WorkerCore::WorkerCore(int rank, int min_prefetch, int max_prefetch, Runner runner)
     : rank_(rank),
-      runner_(runner ? std::move(runner) : Runner([this](const TaskMsg& t) { return run_registered(t, &cancel_running_); })),
+      runner_(runner ? std::move(runner) : Runner([this](const TaskMsg& t) { return run_registered(t, &cancel_running_, rank_); })),
       min_prefetch_(min_prefetch),
       max_prefetch_(std::max(min_prefetch, max_prefetch)),
       prefetch_(min_prefetch) {}
@@ -239,13 +239,15 @@ void WorkerCore::execute(const TaskMsg& task, const Runner& runner) {
       placement = placed_;
   }
   const auto t0 = Clock::now();
+  EncodedOutcome out;
   try {
     if (placement && binder_) binder_(&*placement);
-    done.payload = runner(task);
+    out = runner(task);
   } catch (...) {
-    done.kind = EventKind::failed;
-    done.payload = serial::encode(serial::RemoteError::from_exception(std::current_exception(), rank_));
+    out = EncodedOutcome::failure(std::current_exception(), rank_);
   }
+  done.kind = out.ok() ? EventKind::succeeded : EventKind::failed;
+  done.payload = std::move(out).bytes();  // sent up as the runner made them
   if (placement && binder_) binder_(nullptr);
   finish(std::move(done), std::chrono::duration<double>(Clock::now() - t0).count());
 }
@@ -288,20 +290,21 @@ void WorkerCore::run_one() {
   if (t) execute(*t);
 }
 
-std::string WorkerCore::run_registered(const TaskMsg& task, const std::atomic<bool>* cancel) {
+EncodedOutcome WorkerCore::run_registered(const TaskMsg& task, const std::atomic<bool>* cancel, std::int32_t rank) {
   auto def = AppRegistry::instance().find(task.app);
   if (!def)
-    throw ConfigError("app '" + task.app + "' is not registered on this rank: every rank must run the same "
-                      "binary, with apps declared at namespace scope");
+    return EncodedOutcome::failure(
+        std::make_exception_ptr(ConfigError("app '" + task.app +
+                                            "' is not registered on this rank: every rank must run the same "
+                                            "binary, with apps declared at namespace scope")),
+        rank);
   if (!def->invoke_encoded)
-    throw ConfigError("app '" + task.app + "' cannot run on a remote worker: its types are not serializable");
+    return EncodedOutcome::failure(std::make_exception_ptr(ConfigError(
+                                       "app '" + task.app + "' cannot run on a remote worker: its types are not serializable")),
+                                   rank);
   TaskContext context{task.id, task.attempt, {}, cancel};
   if (task.walltime > 0) context.walltime = task.walltime;
-  detail::ScopedTaskContext scope(context);
-  for (const auto& f : task.inputs) stage_in(f);
-  std::string result = task.isolate ? run_isolated(*def, task.args) : def->invoke_encoded(task.args);
-  for (const auto& f : task.outputs) stage_out(f);
-  return result;
+  return run_encoded_try(*def, task.args, context, task.inputs, task.outputs, task.isolate, rank);
 }
 
 }  // namespace parsl::mpi

@@ -36,21 +36,26 @@ bool write_all(int fd, const char* data, std::size_t n) {
 
 // The child's report: one byte (0 = value, 1 = error) and the encoded payload.
 [[noreturn]] void child(const AppDef& app, std::string_view args, int fd) {
-  char kind = 0;
-  std::string payload;
-  try {
-    payload = app.invoke_encoded(args);
-  } catch (...) {
-    kind = 1;
-    payload = serial::encode(serial::RemoteError::from_exception(std::current_exception()));
-  }
-  const bool ok = write_all(fd, &kind, 1) && write_all(fd, payload.data(), payload.size());
+  const EncodedOutcome out = invoke_encoded_try(app, args);
+  const char kind = out.ok() ? 0 : 1;
+  const bool ok = write_all(fd, &kind, 1) && write_all(fd, out.bytes().data(), out.bytes().size());
   ::_exit(ok ? 0 : 120);  // no destructors, no atexit handlers of the parent's program
 }
 
+EncodedOutcome run_child(const AppDef& app, std::string_view args);
+
 }  // namespace
 
-std::string run_isolated(const AppDef& app, std::string_view args) {
+EncodedOutcome run_isolated(const AppDef& app, std::string_view args) {
+  try {
+    return run_child(app, args);
+  } catch (...) {
+    return EncodedOutcome::failure(std::current_exception());
+  }
+}
+
+namespace {
+EncodedOutcome run_child(const AppDef& app, std::string_view args) {
   if (!app.invoke_encoded)
     throw Error("app '" + app.name + "' cannot run isolated: its argument or result types are not serializable");
   int fds[2];
@@ -132,8 +137,9 @@ std::string run_isolated(const AppDef& app, std::string_view args) {
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code != 0 || report.empty())
     throw WorkerLost(who + " exited with status " + std::to_string(code) + " before returning a result");
-  if (report[0] == 1) std::rethrow_exception(rethrow_remote(serial::decode<serial::RemoteError>(std::string_view(report).substr(1))));
-  return report.substr(1);
+  if (report[0] == 1) return EncodedOutcome::encoded_failure(report.substr(1));  // the app's exception, as sent
+  return EncodedOutcome(report.substr(1));
 }
+}  // namespace
 
 }  // namespace parsl

@@ -3,6 +3,7 @@
 #include "parsl/runtime/isolation.hpp"
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
+#include "parsl/runtime/try_runner.hpp"
 
 namespace parsl {
 
@@ -24,6 +25,28 @@ void TaskHandle::run() const {
   if (!live()) return;  // cancelled while it waited in the queue: it never runs
   DataFlowKernel& dfk = *task_->dfk_;
   dfk.try_started(task_, attempt_);
+  TaskContext context{task_->id(), attempt_, {}, &task_->cancel_requested_};
+  if (task_->walltime_) context.walltime = task_->walltime_->count();
+  if (isolated()) {
+    // The encoded try runner, as on an MPI worker: its value's bytes go to the memo table.
+    const EncodedOutcome out = run_encoded_try(task_->app(), task_->encoded_arguments(), context,
+                                               task_->input_files(), task_->outputs(), /*isolate=*/true);
+    if (!task_->claim(attempt_)) return;  // timed out or cancelled meanwhile
+    if (!out.ok()) {
+      dfk.try_failed(task_, out.error());
+      return;
+    }
+    try {
+      task_->set_result_from_bytes(out.bytes());
+    } catch (...) {
+      dfk.try_failed(task_, std::current_exception());
+      return;
+    }
+    const std::string_view bytes = out.bytes();
+    dfk.try_succeeded(task_, &bytes);
+    return;
+  }
+  // In process and typed: the one path for apps whose types are not serializable.
   detail::TryResult r;
   try {
     for (const auto& f : task_->input_files()) stage_in(f);  // remote inputs first
@@ -31,28 +54,9 @@ void TaskHandle::run() const {
     if (task_->claim(attempt_)) dfk.try_failed(task_, std::current_exception());
     return;
   }
-  std::string isolated_result;  // an isolated try's value, as bytes: the memo table keeps them
   {
-    TaskContext context{task_->id(), attempt_, {}, &task_->cancel_requested_};
-    if (task_->walltime_) context.walltime = task_->walltime_->count();
     detail::ScopedTaskContext scope(context);
-    if (!isolated()) {
-      r = task_->run_local(attempt_);
-    } else {
-      bool claimed = false;
-      try {
-        isolated_result = run_isolated(task_->app(), task_->encoded_arguments());
-        if ((claimed = task_->claim(attempt_))) {
-          task_->set_result_from_bytes(isolated_result);
-          r = {detail::TryOutcome::succeeded, nullptr};
-        } else {
-          r = {detail::TryOutcome::discarded, nullptr};
-        }
-      } catch (...) {
-        r = (claimed || task_->claim(attempt_)) ? detail::TryResult{detail::TryOutcome::failed, std::current_exception()}
-                                                : detail::TryResult{detail::TryOutcome::discarded, nullptr};
-      }
-    }
+    r = task_->run_local(attempt_);
   }
   if (r.outcome == detail::TryOutcome::succeeded) {
     try {
@@ -62,11 +66,9 @@ void TaskHandle::run() const {
     }
   }
   switch (r.outcome) {
-    case detail::TryOutcome::succeeded: {
-      const std::string_view bytes = isolated_result;
-      dfk.try_succeeded(task_, isolated() ? &bytes : nullptr);
+    case detail::TryOutcome::succeeded:
+      dfk.try_succeeded(task_, nullptr);
       break;
-    }
     case detail::TryOutcome::failed:
       dfk.try_failed(task_, std::move(r.error));
       break;

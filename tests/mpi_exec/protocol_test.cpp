@@ -156,11 +156,14 @@ const auto twice = parsl::app("protocol_test.twice", [](int x) { return 2 * x; }
 
 TEST(WorkerCore, RegisteredRunnerFindsAppsByNameAndNamesUnknownOnes) {
   TaskMsg t{1, 1, 0, "protocol_test.twice", parsl::serial::encode(std::tuple<int>{21})};
-  EXPECT_EQ(parsl::serial::decode<int>(WorkerCore::run_registered(t)), 42);
+  const parsl::EncodedOutcome ok = WorkerCore::run_registered(t);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(parsl::serial::decode<int>(ok.bytes()), 42);
   t.app = "no.such.app";
+  const parsl::EncodedOutcome missing = WorkerCore::run_registered(t, nullptr, 3);
+  ASSERT_FALSE(missing.ok());
   try {
-    (void)WorkerCore::run_registered(t);
-    FAIL();
+    std::rethrow_exception(missing.error());
   } catch (const parsl::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("'no.such.app' is not registered"), std::string::npos);
   }

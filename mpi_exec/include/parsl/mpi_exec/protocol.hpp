@@ -42,7 +42,10 @@ struct TaskMsg {
   bool mpi = false;                   ///< an MPI app: runs on the worker's main thread
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, priority, app, args, walltime, inputs, outputs, isolate, res, mpi);
+    // A plain task (nearly all of them) carries one byte for its resources, not 22.
+    bool placed = mpi || !res.plain();
+    ar(id, attempt, priority, app, args, walltime, inputs, outputs, isolate, placed);
+    if (placed) ar(res, mpi);
   }
 };
 

@@ -14,6 +14,7 @@
 
 #include "parsl/mpi_exec/protocol.hpp"
 #include "parsl/mpi_exec/task_queue.hpp"
+#include "parsl/runtime/try_runner.hpp"
 
 namespace parsl::mpi {
 
@@ -32,8 +33,9 @@ namespace parsl::mpi {
 class WorkerCore {
  public:
   using Clock = std::chrono::steady_clock;
-  /// Runs one task and returns its encoded result, or throws what the app threw.
-  using Runner = std::function<std::string(const TaskMsg&)>;
+  /// Runs one task: its value's bytes or its failure (a runner that throws fails the task
+  /// with what it threw).
+  using Runner = std::function<EncodedOutcome(const TaskMsg&)>;
   /// Called on the thread that runs a placed task, with its Placement before the task and
   /// with null after: binds the thread to the task's cores and names its GPUs.
   using Binder = std::function<void(const Placement*)>;
@@ -94,9 +96,11 @@ class WorkerCore {
   /// Starts the best queued task and runs it on this thread.
   void run_one();
 
-  /// The runner that finds the app by name in the AppRegistry; `cancel` becomes the task's
-  /// TaskContext::cancel.
-  static std::string run_registered(const TaskMsg& task, const std::atomic<bool>* cancel = nullptr);
+  /// The runner that finds the app by name in the AppRegistry and runs it with
+  /// run_encoded_try (the same try runner as an isolated try in any executor); `cancel`
+  /// becomes the task's TaskContext::cancel; failures name `rank`.
+  static EncodedOutcome run_registered(const TaskMsg& task, const std::atomic<bool>* cancel = nullptr,
+                                       std::int32_t rank = -1);
 
  private:
   struct Running {

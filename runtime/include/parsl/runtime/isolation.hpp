@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "parsl/runtime/app_def.hpp"
+#include "parsl/runtime/try_runner.hpp"
 #include "parsl/serial/error.hpp"
 
 namespace parsl {
@@ -18,14 +19,15 @@ class WorkerLost : public Error {
   using Error::Error;
 };
 
-/// Runs `app` on `args` (encoded) in a forked child and returns the encoded result. The
-/// app's own exception is rethrown here (its type when registered, else TaskError).
-/// Throws WorkerLost when the child dies. The child runs only the app, then _exit()s. With
-/// a walltime (current_task()), the child is killed at the deadline and AppTimeout thrown.
+/// Runs `app` on `args` (encoded) in a forked child and returns its outcome: the child sends
+/// its EncodedOutcome's bytes (value, or the app's exception as a RemoteError) as they are.
+/// A child that dies fails with WorkerLost; with a walltime (current_task()) the child is
+/// killed at the deadline and the outcome is AppTimeout; cancelled, TaskCancelled. The child
+/// runs only the app, then _exit()s. Never throws.
 ///
 /// Caveat: fork() copies only the calling thread. An app that needs locks held by other
 /// threads of this process at that moment (rare: glibc's malloc is safe) can hang in the
 /// child; MPI must not be used in the child.
-std::string run_isolated(const AppDef& app, std::string_view args);
+EncodedOutcome run_isolated(const AppDef& app, std::string_view args);
 
 }  // namespace parsl
