@@ -58,15 +58,16 @@ void WorkerCore::on_down(DownMsg&& msg) {
                                     std::make_exception_ptr(TaskCancelled("task " + std::to_string(id) +
                                                                           " was cancelled before it started")),
                                     rank_))});
-        placed_.reset();
+        { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
       } else {
         queue_.remove(id);  // not here at all: finished, or handed back (the parent drops it)
       }
     }
     for (std::uint64_t id : msg.release)
-      if (placed_ && placed_->member < 0 && placed_->task.id == id) placed_.reset();
+      if (placed_ && placed_->member < 0 && placed_->task.id == id) { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
     for (auto& p : msg.placed) {
       placed_ = std::move(p);
+      has_placed_.store(true, std::memory_order_release);
       placed_started_ = false;
       ready_sent_ = false;
       go_ = !placed_->wait_for_go;
@@ -233,7 +234,7 @@ void WorkerCore::execute(const TaskMsg& task) { execute(task, runner_); }
 void WorkerCore::execute(const TaskMsg& task, const Runner& runner) {
   Event done{task.id, task.attempt, EventKind::succeeded, rank_, {}};
   std::optional<Placement> placement;
-  {
+  if (has_placed_.load(std::memory_order_acquire)) {  // plain tasks take no extra lock
     std::lock_guard lock(mutex_);
     if (placed_ && placed_started_ && placed_->task.id == task.id && placed_->task.attempt == task.attempt)
       placement = placed_;
@@ -260,7 +261,7 @@ void WorkerCore::finish(Event done, double seconds) {
     // A member's part is over: the worker takes other work again.
     if (placed_ && placed_->member >= 0 && placed_started_ && placed_->task.id == done.id &&
         placed_->task.attempt == done.attempt)
-      placed_.reset();
+      { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
     events_.push_back(std::move(done));
     running_.reset();
     mean_seconds_ = mean_seconds_ < 0 ? seconds : 0.8 * mean_seconds_ + 0.2 * seconds;

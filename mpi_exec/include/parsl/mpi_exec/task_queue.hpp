@@ -18,7 +18,16 @@ class TaskQueue {
  public:
   void push(TaskMsg&& task) {
     const std::int32_t p = task.priority;
-    heap_.push_back(Entry{p, seq_++, std::move(task)});
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+      slots_[slot] = std::move(task);
+    } else {
+      slot = static_cast<std::uint32_t>(slots_.size());
+      slots_.push_back(std::move(task));
+    }
+    heap_.push_back(Entry{p, slot, seq_++});
     std::push_heap(heap_.begin(), heap_.end(), Later{});
     ++live_;
   }
@@ -26,8 +35,10 @@ class TaskQueue {
   TaskMsg pop() {
     for (;;) {
       std::pop_heap(heap_.begin(), heap_.end(), Later{});
-      TaskMsg t = std::move(heap_.back().task);
+      const std::uint32_t slot = heap_.back().slot;
       heap_.pop_back();
+      TaskMsg t = std::move(slots_[slot]);
+      free_.push_back(slot);
       if (!dead_.empty() && dead_.erase(t.id) > 0) continue;
       --live_;
       if (live_ == 0) clear_dead();
@@ -46,7 +57,7 @@ class TaskQueue {
   bool remove(std::uint64_t id) {
     if (dead_.count(id) > 0) return false;
     for (const auto& e : heap_)
-      if (e.task.id == id) {
+      if (slots_[e.slot].id == id) {
         remove_queued(id);
         return true;
       }
@@ -61,10 +72,12 @@ class TaskQueue {
   }
 
  private:
+  // The heap orders small keys; the tasks stay in their slots (a task is moved twice, in
+  // and out, not at every step of the heap).
   struct Entry {
     std::int32_t priority;
+    std::uint32_t slot;
     std::uint64_t seq;
-    TaskMsg task;
   };
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const {
@@ -74,8 +87,12 @@ class TaskQueue {
   void clear_dead() {
     heap_.clear();
     dead_.clear();
+    slots_.clear();
+    free_.clear();
   }
   std::vector<Entry> heap_;
+  std::vector<TaskMsg> slots_;
+  std::vector<std::uint32_t> free_;
   std::unordered_set<std::uint64_t> dead_;
   std::size_t live_ = 0;
   std::uint64_t seq_ = 0;

@@ -142,7 +142,8 @@ class WorkerCore {
   bool placed_started_ = false;
   bool ready_sent_ = false;
   bool go_ = false;
-  std::atomic<bool> mpi_due_{false};  // an MPI task's go came: take_mpi_start() has work
+  std::atomic<bool> mpi_due_{false};
+  std::atomic<bool> has_placed_{false};  // placed_ set: execute() looks at it (else no lock)  // an MPI task's go came: take_mpi_start() has work
 };
 
 }  // namespace parsl::mpi
