@@ -141,7 +141,10 @@ TEST(Placement, MpiTasksGetACommunicatorOfExactlyTheirRanksAmongOneRankTasks) {
 TEST(Placement, AFailureOnAnyRankFailsTheTryAndRetriesApply) {
   Job job;
   const int status = parsl::run(MPI_COMM_WORLD, job.config(), [&] {
-    if (job.workers() < 2) return;
+    if (job.workers() < 2) {  // one worker: a 2-rank task cannot run, and says so
+      EXPECT_THROW(flaky.with({.ranks = 2})(0), parsl::ConfigError);
+      return;
+    }
     auto once = flaky.with({.ranks = 2})(0);
     EXPECT_THROW(
         try { once.get(); } catch (const std::exception& e) {
@@ -155,7 +158,10 @@ TEST(Placement, AFailureOnAnyRankFailsTheTryAndRetriesApply) {
   parsl::Config c = job2.config();
   c.retries = 1;
   const int status2 = parsl::run(MPI_COMM_WORLD, std::move(c), [&] {
-    if (job2.workers() < 2) return;
+    if (job2.workers() < 2) {
+      EXPECT_THROW(flaky.with({.ranks = 2})(0), parsl::ConfigError);
+      return;
+    }
     EXPECT_EQ(flaky.with({.ranks = 2})(0).get(), 0);  // the second try succeeds
   });
   EXPECT_EQ(status2, 0);
