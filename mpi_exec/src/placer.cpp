@@ -6,8 +6,7 @@
 #include <numeric>
 
 #include "parsl/runtime/errors.hpp"
-#include "parsl/serial/codec.hpp"
-#include "parsl/serial/remote_error.hpp"
+#include "parsl/runtime/try_runner.hpp"
 
 namespace parsl::mpi {
 
@@ -138,7 +137,7 @@ void Placer::submit(TaskMsg&& task, TaskHandle handle) {
     machine_.check(task.app, task.res);
   } catch (...) {
     outcomes_.push_back(Outcome{Event{task.id, task.attempt, EventKind::failed, 0,
-                                      serial::encode(serial::RemoteError::from_exception(std::current_exception(), 0))},
+                                      EncodedOutcome::failure(std::current_exception(), 0).bytes()},
                                 std::move(handle)});
     return;
   }

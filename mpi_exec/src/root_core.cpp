@@ -1,8 +1,6 @@
 #include "parsl/mpi_exec/root_core.hpp"
 
-#include "parsl/runtime/exception_registry.hpp"
-#include "parsl/serial/codec.hpp"
-#include "parsl/serial/remote_error.hpp"
+#include "parsl/runtime/try_runner.hpp"
 
 namespace parsl::mpi {
 
@@ -80,18 +78,10 @@ void RootCore::report(const Event& e, const TaskHandle& h) {
     case EventKind::succeeded:
       h.complete_encoded(e.payload);
       return;
-    case EventKind::failed: {
-      std::exception_ptr error;
-      try {
-        error = rethrow_remote(serial::decode<serial::RemoteError>(e.payload));
-      } catch (const std::exception& bad) {
-        error = std::make_exception_ptr(ProtocolError("task " + std::to_string(e.id) + " failed on rank " +
-                                                      std::to_string(e.worker) +
-                                                      ", but its error report is unreadable: " + bad.what()));
-      }
-      h.fail(std::move(error));
+    case EventKind::failed:
+      h.fail(EncodedOutcome::encoded_failure(e.payload)
+                 .error("task " + std::to_string(e.id) + " on rank " + std::to_string(e.worker)));
       return;
-    }
   }
 }
 

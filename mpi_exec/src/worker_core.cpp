@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
-#include "parsl/runtime/isolation.hpp"
-#include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
-#include "parsl/serial/codec.hpp"
-#include "parsl/serial/remote_error.hpp"
 
 namespace parsl::mpi {
 
@@ -54,17 +51,18 @@ void WorkerCore::on_down(DownMsg&& msg) {
         // A placed task not started: the worker is free again. Rank 0 counts this event to
         // release the worker (the task's future has already failed).
         events_.push_back(Event{id, placed_->task.attempt, EventKind::failed, rank_,
-                                serial::encode(serial::RemoteError::from_exception(
-                                    std::make_exception_ptr(TaskCancelled("task " + std::to_string(id) +
-                                                                          " was cancelled before it started")),
-                                    rank_))});
-        { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
+                                EncodedOutcome::failure(std::make_exception_ptr(TaskCancelled(
+                                                            "task " + std::to_string(id) +
+                                                            " was cancelled before it started")),
+                                                        rank_)
+                                    .bytes()});
+        clear_placed_locked();
       } else {
         queue_.remove(id);  // not here at all: finished, or handed back (the parent drops it)
       }
     }
     for (std::uint64_t id : msg.release)
-      if (placed_ && placed_->member < 0 && placed_->task.id == id) { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
+      if (placed_ && placed_->member < 0 && placed_->task.id == id) clear_placed_locked();
     for (auto& p : msg.placed) {
       placed_ = std::move(p);
       has_placed_.store(true, std::memory_order_release);
@@ -82,6 +80,11 @@ void WorkerCore::on_down(DownMsg&& msg) {
     woke = can_start_locked() || control_ != Control::none;
   }
   if (woke) work_cv_.notify_one();
+}
+
+void WorkerCore::clear_placed_locked() {
+  placed_.reset();
+  has_placed_.store(false, std::memory_order_release);
 }
 
 bool WorkerCore::placed() const {
@@ -261,7 +264,7 @@ void WorkerCore::finish(Event done, double seconds) {
     // A member's part is over: the worker takes other work again.
     if (placed_ && placed_->member >= 0 && placed_started_ && placed_->task.id == done.id &&
         placed_->task.attempt == done.attempt)
-      { placed_.reset(); has_placed_.store(false, std::memory_order_release); }
+      clear_placed_locked();
     events_.push_back(std::move(done));
     running_.reset();
     mean_seconds_ = mean_seconds_ < 0 ? seconds : 0.8 * mean_seconds_ + 0.2 * seconds;

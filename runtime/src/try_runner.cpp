@@ -19,13 +19,13 @@ EncodedOutcome EncodedOutcome::encoded_failure(std::string remote_error) {
   return o;
 }
 
-std::exception_ptr EncodedOutcome::error() const {
+std::exception_ptr EncodedOutcome::error(std::string_view who) const {
   if (ok_) return nullptr;
   try {
     return rethrow_remote(serial::decode<serial::RemoteError>(bytes_));
   } catch (const std::exception& bad) {
     return std::make_exception_ptr(
-        Error("a task failed, but its error report of " + std::to_string(bytes_.size()) + " bytes is unreadable: " +
+        Error(std::string(who) + " failed, but its error report of " + std::to_string(bytes_.size()) + " bytes is unreadable: " +
               bad.what()));
   }
 }

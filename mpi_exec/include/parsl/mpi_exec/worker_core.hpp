@@ -112,6 +112,7 @@ class WorkerCore {
   };
   std::optional<TaskMsg> start_next_locked();
   bool can_start_locked() const;
+  void clear_placed_locked();
   void start_running_locked(const TaskMsg& t);
   void finish(Event done, double seconds);
   std::int64_t wanted_credit() const noexcept;

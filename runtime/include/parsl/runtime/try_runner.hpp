@@ -35,8 +35,9 @@ class EncodedOutcome {
   const std::string& bytes() const& noexcept { return bytes_; }
   std::string&& bytes() && noexcept { return std::move(bytes_); }
   /// The failure as an exception: its own type when registered, else TaskError; a report
-  /// that cannot be decoded becomes an Error that says so. Null for a value.
-  std::exception_ptr error() const;
+  /// that cannot be decoded becomes an Error that says so, naming `who` ("task 5 on rank
+  /// 3"). Null for a value.
+  std::exception_ptr error(std::string_view who = "a task") const;
 
  private:
   bool ok_ = false;
