@@ -66,9 +66,13 @@ constexpr const char* kUsage =
     "  --walltime=S    seconds per try, at most a year (a task's own \"walltime\" wins)\n"
     "  --max-tasks=N   refuse a task file of more than N tasks (default 10,000,000)\n"
     "  --progress=auto|bar|lines|off   progress on stderr (auto: a bar on a terminal)\n"
+    "  --drain=S       in a batch job (PARSL_JOB_END_TIME set, as parsl-submit does), start no\n"
+    "                  task in the last S seconds (sets PARSL_DRAIN); nor one whose walltime\n"
+    "                  would run past the job's end\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n"
     "Exit status: 0 all succeeded, 1 some failed (see runinfo/NNN/failed_tasks.txt), 2 bad\n"
-    "command line, task file or checkpoint (nothing ran).\n";
+    "command line, task file or checkpoint (nothing ran), 75 the batch job ended before all\n"
+    "tasks started (run again with --resume; parsl-submit does).\n";
 
 [[noreturn]] void usage_error(const std::string& what) {
   if (is_rank0()) std::fprintf(stderr, "parsl-run: %s\n%s", what.c_str(), kUsage);
@@ -105,6 +109,12 @@ Options parse_args(int argc, char** argv) {
       const long long m = std::strtoll(value.c_str(), &end, 10);
       if (value.empty() || *end || m < 1) usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected a whole number >= 1");
       o.max_tasks = static_cast<std::size_t>(m);
+    } else if (name == "--drain") {
+      char* end = nullptr;
+      const double d = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(d >= 0 && d <= parsl::kMaxWalltime))
+        usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected seconds >= 0");
+      ::setenv("PARSL_DRAIN", value.c_str(), 1);  // every rank parses the same command line
     } else if (name == "--progress") {
       if (value != "auto" && value != "bar" && value != "lines" && value != "off")
         usage_error("bad value in " + parsl::campaign::excerpt(a) + ": expected auto, bar, lines or off");
@@ -201,12 +211,13 @@ int main(int argc, char** argv) {
     checkpointed.fetch_add(r.task_ids.size());
   };
   bool any_failed = false;
+  bool drained = false;
   bool workflow_ran = false;
   int status = parsl::run(argc, argv, config, [&] {
     workflow_ran = true;
     auto& dfk = parsl::DataFlowKernel::current();
     std::mutex out_mutex;
-    std::atomic<std::size_t> succeeded{0}, failed{0}, skipped{0};
+    std::atomic<std::size_t> succeeded{0}, failed{0}, skipped{0}, not_started{0};
     struct Failure {
       std::size_t index;
       int exit_code;
@@ -231,6 +242,27 @@ int main(int argc, char** argv) {
         std::lock_guard lock(out_mutex);
         if (!f.exception()) {
           (f.state() == parsl::TaskState::memo_done ? skipped : succeeded).fetch_add(1);
+          return;
+        }
+        // Not started because the batch job ends: not a failure; the next job resumes it.
+        auto job_ending = [](std::exception_ptr e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const parsl::JobEnding&) {
+            return true;
+          } catch (const parsl::DependencyError& d) {
+            try {
+              if (d.root_cause()) std::rethrow_exception(d.root_cause());
+            } catch (const parsl::JobEnding&) {
+              return true;
+            } catch (...) {
+            }
+          } catch (...) {
+          }
+          return false;
+        };
+        if (job_ending(f.exception())) {
+          not_started.fetch_add(1);
           return;
         }
         failed.fetch_add(1);
@@ -316,6 +348,11 @@ int main(int argc, char** argv) {
     }
     std::printf("parsl-run: %zu tasks: %zu succeeded, %zu failed, %zu skipped (done in an earlier run), in %s\n", n,
                 succeeded.load(), failed.load(), skipped.load(), fmt_duration(secs).c_str());
+    if (not_started.load() > 0) {
+      std::printf("parsl-run: %zu tasks not started: the batch job is ending (drained); run again with --resume "
+                  "to finish the campaign\n", not_started.load());
+      drained = true;
+    }
     std::printf("parsl-run: %zu results checkpointed in %s (--resume skips them)\n", checkpointed.load(),
                 (dfk.run_dir() / "checkpoint").c_str());
     if (failed.load() > 0) {
@@ -328,5 +365,5 @@ int main(int argc, char** argv) {
   // On rank 0, a kernel that never started (a damaged or missing checkpoint under --resume)
   // is bad input, as a bad task file is: exit 2, not 1 ("some tasks failed").
   if (status == 1 && !workflow_ran && is_rank0()) return 2;
-  return status != 0 ? status : any_failed ? 1 : 0;
+  return status != 0 ? status : drained ? 75 : any_failed ? 1 : 0;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "child_processes.hpp"
+#include "task_environment.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
@@ -127,8 +128,11 @@ int run_bash(const std::string& app, const std::string& command, const BashIO& i
     extra.push_back("PARSL_HOST=" + serial::this_host());
   }
   std::vector<char*> envp;
+  // Not the pilot's launcher variables: a task may start an MPI program of its own.
   for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "PARSL_TASK_ID=", 14) != 0 && std::strncmp(*e, "PARSL_TRY=", 10) != 0) envp.push_back(*e);
+    if (std::strncmp(*e, "PARSL_TASK_ID=", 14) != 0 && std::strncmp(*e, "PARSL_TRY=", 10) != 0 &&
+        !is_launcher_variable(*e))
+      envp.push_back(*e);
   for (auto& e : extra) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string bash = "/bin/bash", dash_c = "-c", cmd = command;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "checkpointer.hpp"
+#include "job_deadline.hpp"
 #include "memo_table.hpp"
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
@@ -76,6 +77,7 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
   }
   try {
     AppRegistry::instance().check();
+    detail::job_deadline(/*reload=*/true);  // a bad PARSL_JOB_END_TIME or PARSL_DRAIN stops the run here, named
     if (!(config_.retries >= 0))
       throw ConfigError("Config::retries must be zero or more, got " + std::to_string(config_.retries));
     if (config_.checkpoint_mode == CheckpointMode::periodic &&
@@ -380,6 +382,15 @@ void DataFlowKernel::try_succeeded(const std::shared_ptr<TaskRecord>& task, cons
 
 void DataFlowKernel::try_failed(const std::shared_ptr<TaskRecord>& task, std::exception_ptr error) {
   TaskRecord& t = *task;
+  try {
+    std::rethrow_exception(error);
+  } catch (const JobEnding&) {
+    // Not a failure of the task: the job is ending. A retry would meet the same deadline.
+    if (!draining_.exchange(true)) logger_.info("the batch job is ending: no more tasks start (" + describe(error) + ")");
+    finish(task, TaskState::failed, std::move(error));
+    return;
+  } catch (...) {
+  }
   double cost = 1.0;
   if (config_.retry_handler) {
     try {

@@ -38,6 +38,7 @@ struct Registry {
     add(static_cast<ConfigError*>(nullptr));
     add(static_cast<AppTimeout*>(nullptr));
     add(static_cast<TaskCancelled*>(nullptr));
+    add(static_cast<JobEnding*>(nullptr));
     add(static_cast<BashExitFailure*>(nullptr));
     add(static_cast<MissingOutputs*>(nullptr));
     add(static_cast<StagingError*>(nullptr));

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "child_processes.hpp"
+#include "task_environment.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/task_context.hpp"
@@ -72,6 +73,7 @@ EncodedOutcome run_child(const AppDef& app, std::string_view args) {
     ::setpgid(0, 0);
     ::close(fds[0]);
     detail::forget_tracking_in_child();
+    detail::scrub_launcher_environment();  // what it starts must not pose as the worker rank
     child(app, args, fds[1]);
   }
   ::setpgid(pid, pid);  // also here, so the group exists before anyone signals it

@@ -4,6 +4,7 @@
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/try_runner.hpp"
+#include "job_deadline.hpp"
 
 namespace parsl {
 
@@ -47,6 +48,10 @@ void TaskHandle::run() const {
     return;
   }
   // In process and typed: the one path for apps whose types are not serializable.
+  if (auto ending = detail::job_ending(context)) {
+    if (task_->claim(attempt_)) dfk.try_failed(task_, ending);
+    return;
+  }
   detail::TryResult r;
   try {
     for (const auto& f : task_->input_files()) stage_in(f);  // remote inputs first

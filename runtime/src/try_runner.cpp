@@ -1,5 +1,7 @@
 #include "parsl/runtime/try_runner.hpp"
 
+#include "job_deadline.hpp"
+
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/exception_registry.hpp"
 #include "parsl/runtime/isolation.hpp"
@@ -44,6 +46,7 @@ EncodedOutcome run_encoded_try(const AppDef& app, std::string_view args, const T
                                const std::vector<File>& inputs, const std::vector<File>& outputs, bool isolate,
                                std::int32_t rank) {
   detail::ScopedTaskContext scope(context);
+  if (auto ending = detail::job_ending(context)) return EncodedOutcome::failure(ending, rank);
   try {
     for (const auto& f : inputs) stage_in(f);
   } catch (...) {

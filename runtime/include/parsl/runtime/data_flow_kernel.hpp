@@ -119,6 +119,7 @@ class DataFlowKernel {
   bool memo_lookup(detail::TaskRecord& t);
 
   Config config_;
+  std::atomic<bool> draining_{false};  // a try met the job's end (JobEnding); logged once
   std::filesystem::path run_dir_;
   Logger logger_;
   std::vector<ExecutorSlot> executors_;

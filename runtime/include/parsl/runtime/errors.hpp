@@ -52,6 +52,15 @@ class TaskCancelled : public Error {
   using Error::Error;
 };
 
+/// The task was not started because the batch job the run is in is about to end: draining
+/// has begun (`PARSL_DRAIN` seconds before `PARSL_JOB_END_TIME`, which parsl-submit's job
+/// scripts set), or the task's walltime would run past the job's end. Never retried; a
+/// resumed run in the next job starts it (parsl-run exits 75 for this).
+class JobEnding : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A task never ran because one of its input futures failed (Parsl's DependencyError).
 /// Never retried.
 class DependencyError : public Error {
