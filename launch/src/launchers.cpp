@@ -150,7 +150,7 @@ class Mpirun final : public Launcher {  // Open MPI
     std::ostringstream o;
     o << "mpirun -np " << s.ranks() << " --map-by ppr:" << s.ranks_per_node << ":node";
     if (s.cores_per_rank > 1) o << ":PE=" << s.cores_per_rank;
-    o << " --hostfile \"$PARSL_HOSTFILE\" -x PARSL_JOB_END_TIME -x PARSL_LAUNCHER -x PARSL_SUBMIT_DIR"
+    o << " --hostfile \"$PARSL_HOSTFILE\" -x PARSL_JOB_END_TIME -x PARSL_LAUNCHER -x PARSL_DRAIN -x PARSL_SUBMIT_DIR"
          " -x PARSL_SUBMIT_JOB";
     return with_extra(o.str(), extra_) + ' ' + command;
   }
