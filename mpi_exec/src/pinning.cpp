@@ -2,6 +2,8 @@
 
 #include <hwloc.h>
 
+#include "parsl/launch/launcher.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -94,6 +96,25 @@ std::vector<std::pair<std::string, std::string>> gpu_environment(const std::vect
   return {{"CUDA_VISIBLE_DEVICES", list}, {"ROCR_VISIBLE_DEVICES", list}, {"ZE_AFFINITY_MASK", list}};
 }
 
+std::string task_launcher() {
+  // The pilot's launcher, as parsl-submit's job script names it; else what this job looks
+  // like: a Slurm allocation, or the MPI library's own launcher.
+  if (const char* l = std::getenv("PARSL_LAUNCHER"); l != nullptr && *l != '\0' && std::string(l) != "simple") {
+    for (const auto& known : launch::launcher_names())
+      if (known == l) return l;
+  }
+  if (std::getenv("SLURM_JOB_ID") != nullptr) return "srun";
+#ifdef OPEN_MPI
+  return "mpirun";
+#else
+  return "mpiexec";
+#endif
+}
+
+std::string mpi_prefix(int ranks, int cores, const std::vector<std::string>& hosts) {
+  return launch::make_launcher(task_launcher())->task_prefix(ranks, cores, hosts);
+}
+
 struct TaskBinder::Impl {
   bool pin;
   Topo topo;
@@ -136,6 +157,16 @@ void TaskBinder::apply(const Placement* p) {
   m.set("PARSL_CORES", join(cores));
   if (!p->gpus.empty())
     for (const auto& [name, value] : gpu_environment(p->gpus)) m.set(name, value);
+  if (!p->hosts.empty()) {
+    // A bash task's reserved ranks: the prefix that starts its MPI program on them. Its
+    // thread stays unbound, or the program's ranks would inherit this one rank's cores.
+    std::string hosts;
+    for (const auto& h : p->hosts) hosts += (hosts.empty() ? "" : ",") + h;
+    m.set("PARSL_MPI_PREFIX", mpi_prefix(static_cast<int>(p->hosts.size()), p->task.res.cores, p->hosts));
+    m.set("PARSL_MPI_RANKS", std::to_string(p->hosts.size()));
+    m.set("PARSL_MPI_HOSTS", hosts);
+    return;
+  }
   if (!m.pin || !m.topo.ok || cores.empty()) return;
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
   for (int c : cores)

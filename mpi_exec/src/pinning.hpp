@@ -20,6 +20,12 @@ std::string pin_worker(int local_worker, int node_workers, bool pin);
 /// left at its default.
 NodeHardware measure_node();
 
+/// The launcher a bash task's MPI program is started with: $PARSL_LAUNCHER (set by
+/// parsl-submit's job scripts), else srun in a Slurm job, else the MPI library's own.
+std::string task_launcher();
+/// $PARSL_MPI_PREFIX for `ranks` ranks of `cores` cores on `hosts` (one per rank).
+std::string mpi_prefix(int ranks, int cores, const std::vector<std::string>& hosts);
+
 /// The environment a placed task's GPUs are named in, e.g. {"CUDA_VISIBLE_DEVICES", "0,1"}
 /// for each of CUDA, ROCm and Level Zero.
 std::vector<std::pair<std::string, std::string>> gpu_environment(const std::vector<std::int32_t>& gpus);

@@ -214,6 +214,19 @@ bool Placer::try_place(Waiting& w) {
     return false;
   }
   reserved_ += a.members.size() + a.helpers.size();
+  // A bash task with ranks runs once, on its first rank's worker, and starts its MPI program
+  // on all of them with $PARSL_MPI_PREFIX: the other ranks' workers are held as helpers.
+  std::vector<std::string> hosts;
+  if (!w.task.mpi && need.ranks > 1) {
+    for (const Seat& s : a.members) hosts.emplace_back(nodes[static_cast<std::size_t>(s.node)].hw.host);
+    for (std::size_t i = 1; i < a.members.size(); ++i) {
+      a.helpers.push_back(a.members[i]);
+      a.helper_gpus.emplace_back(a.members[i].node, std::move(a.member_gpus[i]));
+      a.helper_memory_nodes.push_back(a.members[i].node);
+    }
+    a.members.resize(1);
+    a.member_gpus.resize(1);
+  }
   a.handle = std::move(w.handle);
   a.done.assign(a.members.size(), 0);
   a.ready.assign(a.members.size() + a.helpers.size(), 0);
@@ -233,6 +246,7 @@ bool Placer::try_place(Waiting& w) {
     if (static_cast<int>(p.cores.size()) > need.cores) p.cores.resize(static_cast<std::size_t>(need.cores));
     p.gpus.assign(a.member_gpus[i].begin(), a.member_gpus[i].end());
     p.wait_for_go = wait;
+    p.hosts = hosts;
     to(a.members[i].rank).placed.push_back(std::move(p));
   }
   for (const Seat& s : a.helpers) {
@@ -259,17 +273,21 @@ void Placer::cancel(std::uint64_t id) {
     a.cancelled = true;
     for (std::size_t i = 0; i < a.members.size(); ++i)
       if (!a.done[i]) to(a.members[i].rank).cancel.push_back(id);
-    for (const Seat& s : a.helpers) {
-      to(s.rank).release.push_back(id);
-      free_seat(s);
-    }
-    a.helpers.clear();
+    for (const Seat& s : a.helpers) to(s.rank).release.push_back(id);
+    release_helpers(a);
   }
 }
 
-void Placer::end(Active& a) {
+void Placer::end(Active& a) { release_helpers(a); }
+
+void Placer::release_helpers(Active& a) {
   for (const Seat& s : a.helpers) free_seat(s);
   a.helpers.clear();
+  for (const auto& [node, gpus] : a.helper_gpus)
+    for (int g : gpus) gpu_taken_[static_cast<std::size_t>(node)][static_cast<std::size_t>(g)] = 0;
+  a.helper_gpus.clear();
+  for (int node : a.helper_memory_nodes) memory_taken_[static_cast<std::size_t>(node)] -= a.memory;
+  a.helper_memory_nodes.clear();
 }
 
 bool Placer::on_event(const Event& e) {

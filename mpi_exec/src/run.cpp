@@ -51,7 +51,10 @@ std::vector<mpi::NodeHardware> node_hardware(MPI_Comm comm, const mpi::Topology&
     if (lowest[n] < 0) lowest[n] = r;
   }
   mpi::NodeHardware mine;
-  if (lowest[static_cast<std::size_t>(topo.place(rank).node)] == rank) mine = mpi::detail::measure_node();
+  if (lowest[static_cast<std::size_t>(topo.place(rank).node)] == rank) {
+    mine = mpi::detail::measure_node();
+    std::snprintf(mine.host, sizeof mine.host, "%s", serial::this_host().c_str());
+  }
   std::vector<mpi::NodeHardware> all(rank == 0 ? static_cast<std::size_t>(topo.size()) : 0);
   PARSL_MPI_CHECK(MPI_Gather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, 0, comm));
   std::vector<mpi::NodeHardware> out;

@@ -40,6 +40,9 @@ void Executor::check_resources(const AppDef& app, const Resources& need) const {
   if (need.gpus > 0)
     throw ConfigError("app '" + app.name + "' asks for " + need.describe() + ", but executor '" + label() +
                       "' runs tasks on threads of this process and hands out no GPUs");
+  if (need.ranks > 1)
+    throw ConfigError("app '" + app.name + "' asks for " + need.describe() + ", but executor '" + label() +
+                      "' runs tasks on threads of this process and reserves no ranks (the MPI executor does)");
   const unsigned hw = std::thread::hardware_concurrency();
   if (hw > 0 && static_cast<unsigned>(need.cores) > hw)
     throw ConfigError("app '" + app.name + "' asks for " + need.describe() + ", but this machine has " +
@@ -62,9 +65,10 @@ Resources resources_of(const AppDef& app, const CallOptions& call) {
   if (r.cores < 1 || r.cores > kMaxCores) bad("cores", r.cores, "from 1 to 65536");
   if (r.gpus < 0 || r.gpus > kMaxGpus) bad("gpus", r.gpus, "from 0 to 1024");
   if (r.ranks < 1 || r.ranks > kMaxRanks) bad("ranks", r.ranks, "from 1 to 16777216");
-  if (r.ranks > 1 && !app.mpi)
+  if (r.ranks > 1 && !app.mpi && !app.bash)
     throw ConfigError("app '" + app.name + "': .ranks = " + std::to_string(r.ranks) +
-                      " is for MPI apps only (declare it with parsl::mpi_app)");
+                      " is for MPI apps (parsl::mpi_app) and bash apps (which start an MPI program with "
+                      "$PARSL_MPI_PREFIX) only");
   if (app.kind == AppDef::Kind::join && !r.plain())
     throw ConfigError("app '" + app.name + "' is a join app: it runs on the kernel's side and takes no resources");
   return r;

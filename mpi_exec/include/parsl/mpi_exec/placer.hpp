@@ -22,6 +22,7 @@ struct NodeHardware {
   std::int32_t numa = 1;     ///< NUMA domains
   std::int32_t gpus = 0;     ///< GPUs (CUDA, ROCm or Level Zero devices)
   std::uint64_t memory = 0;  ///< bytes; 0 when unknown (memory requests are then not limited)
+  char host[64] = {};        ///< the node's host name (for a bash task's $PARSL_MPI_PREFIX)
 };
 
 /// The job's workers, node by node. Each worker owns a block of its node's cores, as
@@ -106,6 +107,9 @@ class Placer {
     std::vector<char> done, ready;              // done per member; ready per member then helper
     std::size_t done_count = 0, ready_count = 0;
     std::uint64_t memory = 0;  // per member
+    // A bash task's ranks beyond its first: held as helpers, with their GPUs and memory.
+    std::vector<std::pair<int, std::vector<int>>> helper_gpus;  // node, GPUs
+    std::vector<int> helper_memory_nodes;
     bool go_sent = false, reported = false, cancelled = false, failed = false;
     Event failure;
     std::string value;
@@ -120,6 +124,7 @@ class Placer {
   bool try_place(Waiting& w);
   void free_seat(const Seat& s);
   void end(Active& a);
+  void release_helpers(Active& a);
   DownMsg& to(int rank) { return direct_[rank]; }
 
   Machine machine_;

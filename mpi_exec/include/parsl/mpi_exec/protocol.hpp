@@ -62,9 +62,12 @@ struct Placement {
   std::vector<std::int32_t> cores;    ///< hwloc logical indices of the cores to bind to
   std::vector<std::int32_t> gpus;     ///< GPU indices on the node
   bool wait_for_go = true;            ///< false: nothing to gather, start when idle
+  /// A bash task's reserved ranks (`.ranks` > 1), one host per rank: the member runs the
+  /// command with $PARSL_MPI_PREFIX for them; the other ranks' workers are helpers.
+  std::vector<std::string> hosts;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(task, members, member, cores, gpus, wait_for_go);
+    ar(task, members, member, cores, gpus, wait_for_go, hosts);
   }
 };
 

@@ -73,6 +73,11 @@ struct BashCallOptions {
   std::optional<int> cores;
   std::optional<int> gpus;
   std::optional<std::uint64_t> memory;
+  /// Ranks to reserve for an MPI program the command starts: on the MPI executor the task
+  /// holds that many rank slots (each with `cores`, `gpus` and `memory`), and the command
+  /// finds the launch prefix for them in $PARSL_MPI_PREFIX (e.g. `srun --overlap -n 4 ...`,
+  /// `mpirun -np 4 --host ...`), with $PARSL_MPI_RANKS and $PARSL_MPI_HOSTS.
+  std::optional<int> ranks;
 };
 
 namespace detail {
@@ -170,7 +175,7 @@ class BashApp {
     detail::BashIO io{o.out, o.err, detail::absolute_run_dir(), o.outputs,
                       app_.definition().options.keep_background_processes};
     return app_.with(CallOptions{o.walltime, o.priority, o.inputs, o.outputs, o.retries, o.cores, o.gpus,
-                                  o.memory, std::nullopt})(std::move(io),
+                                  o.memory, o.ranks})(std::move(io),
                                                                               std::forward<A>(args)...);
   }
 
