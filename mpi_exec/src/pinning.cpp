@@ -1,6 +1,8 @@
 #include "pinning.hpp"
 
 #include <hwloc.h>
+#include <mpi.h>  // OPEN_MPI or MPICH: which launcher a task's MPI program needs
+#include <unistd.h>
 
 #include "parsl/launch/launcher.hpp"
 
@@ -112,7 +114,17 @@ std::string task_launcher() {
 }
 
 std::string mpi_prefix(int ranks, int cores, const std::vector<std::string>& hosts) {
-  return launch::make_launcher(task_launcher())->task_prefix(ranks, cores, hosts);
+  const std::string name = task_launcher();
+  std::string prefix = launch::make_launcher(name)->task_prefix(ranks, cores, hosts);
+#ifdef PARSL_MPIEXEC
+  // Chosen from the MPI library: its own launcher program, as found at build time (with
+  // Open MPI and MPICH both installed, a bare `mpirun` may be the other one's).
+  const char* chosen = std::getenv("PARSL_LAUNCHER");
+  const bool detected = chosen == nullptr || *chosen == '\0' || std::string(chosen) == "simple";
+  if (detected && (name == "mpirun" || name == "mpiexec") && ::access(PARSL_MPIEXEC, X_OK) == 0)
+    prefix = std::string(PARSL_MPIEXEC) + prefix.substr(prefix.find(' '));
+#endif
+  return prefix;
 }
 
 struct TaskBinder::Impl {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <cstdlib>
 #include <set>
 #include <thread>
@@ -81,6 +83,29 @@ const auto busy = parsl::app("placement_test.busy", [](int cores, int ms) {
   return s;
 });
 const auto plain = parsl::app("placement_test.plain", [](int x) { return x; });
+
+double wall_s() {  // the clock `date +%s.%N` reads, for comparing with a bash task's times
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+struct Stamp {
+  int rank = 0;
+  double start = 0, end = 0;
+  template <class A>
+  void serialize(A& ar) {
+    ar(rank, start, end);
+  }
+};
+const auto stamp = parsl::app("placement_test.stamp", [](int ms) {
+  const double t0 = wall_s();
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return Stamp{rank_here(), t0, wall_s()};
+});
+// A bash task that starts an MPI program on the ranks it reserved.
+const auto with_ranks = parsl::bash_app("placement_test.with_ranks", [](const std::string& hello, int k) {
+  return "start=$(date +%s.%N); $PARSL_MPI_PREFIX " + hello + " " + std::to_string(k) +
+         "; rc=$?; sleep 0.3; echo \"rc=$rc ranks=$PARSL_MPI_RANKS hosts=$PARSL_MPI_HOSTS start=$start end=$(date +%s.%N)\"; "
+         "echo \"prefix=$PARSL_MPI_PREFIX\"; exit $rc";
+});
 
 struct Job {
   std::shared_ptr<parsl::MpiExecutor> exec = std::make_shared<parsl::MpiExecutor>();
@@ -194,6 +219,43 @@ TEST(Placement, MixedCoreCountsNeverUseMoreCoresThanTheJobHas) {
         EXPECT_LE(s.cpus, k);
       }
     }
+  });
+  EXPECT_EQ(status, 0);
+}
+
+// $PARSL_MPI_PREFIX starts a real MPI program of k ranks from a bash task, and while it
+// runs the k workers it reserved run nothing else.
+TEST(Placement, ABashTaskReservesRanksForTheMpiProgramItStarts) {
+  Job job;
+  const int status = parsl::run(MPI_COMM_WORLD, job.config(), [&] {
+    const int W = job.workers();
+    if (W < 2) {  // one worker: a 2-rank request is refused when it is made
+      EXPECT_THROW(with_ranks.with({.ranks = 2})(std::string(PARSL_MPI_HELLO), 2), parsl::ConfigError);
+      return;
+    }
+    const int k = std::min(W, 3);
+    const auto file = (parsl::DataFlowKernel::current().run_dir() / "with_ranks.txt").string();
+    std::vector<parsl::AppFuture<Stamp>> stamps;
+    for (int i = 0; i < 3 * W; ++i) stamps.push_back(stamp(40));
+    auto f = with_ranks.with({.out = parsl::Redirect::truncate(file), .ranks = k})(std::string(PARSL_MPI_HELLO), k);
+    for (int i = 0; i < 6 * W; ++i) stamps.push_back(stamp(40));
+    ASSERT_NO_THROW(f.get());
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(text.find("mpi_hello: " + std::to_string(k) + " ranks (wanted " + std::to_string(k) + ")"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("rc=0 ranks=" + std::to_string(k) + " hosts="), std::string::npos) << text;
+    double start = 0, end = 0;
+    const auto at = text.find(" start=");
+    ASSERT_NE(at, std::string::npos) << text;
+    std::sscanf(text.c_str() + at, " start=%lf end=%lf", &start, &end);
+    ASSERT_GT(end, start) << text;
+    std::set<int> busy_ranks;  // ranks that ran another task while the program held its k
+    for (auto& s : stamps) {
+      const Stamp st = s.get();
+      if (st.start < end && start < st.end) busy_ranks.insert(st.rank);
+    }
+    EXPECT_LE(static_cast<int>(busy_ranks.size()), W - k) << "the MPI program's reserved workers ran other tasks";
   });
   EXPECT_EQ(status, 0);
 }
