@@ -233,6 +233,15 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
                         std::to_string(static_cast<long>(kMaxWalltime)) + " (a year), got " + excerpt_json(v));
         ok = false;
       }
+    } else if (k == "cores" || k == "gpus" || k == "ranks") {
+      const long long lo = k == "gpus" ? 0 : 1, hi = k == "cores" ? 65536 : k == "gpus" ? 1024 : 16777216;
+      if (v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() <= hi)
+        (k == "cores" ? t.cores : k == "gpus" ? t.gpus : t.ranks) = static_cast<int>(v.get<long long>());
+      else {
+        p.add(line, "\"" + k + "\" must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                        ", got " + excerpt_json(v));
+        ok = false;
+      }
     } else if (k == "inputs" || k == "outputs") {
       auto files = string_list(v, k.c_str(), line, p, ok);
       for (const auto& f : files) {
@@ -245,7 +254,7 @@ std::optional<Task> parse_json_line(const std::string& text, int line, Problems&
       }
       (k == "inputs" ? t.inputs : t.outputs) = std::move(files);
     } else {
-      p.add(line, "unknown key " + quote(k) + " (known: id, command, depends, retries, walltime, inputs, outputs)");
+      p.add(line, "unknown key " + quote(k) + " (known: id, command, depends, retries, walltime, cores, gpus, ranks, inputs, outputs)");
       ok = false;
     }
   }

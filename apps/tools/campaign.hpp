@@ -27,6 +27,9 @@ struct Task {
   std::vector<std::string> depends;
   std::optional<int> retries;      ///< this task's own retry budget
   std::optional<double> walltime;  ///< seconds
+  std::optional<int> cores;        ///< cores per rank
+  std::optional<int> gpus;         ///< GPUs per rank
+  std::optional<int> ranks;        ///< ranks for the MPI program it starts with $PARSL_MPI_PREFIX
   std::vector<std::string> inputs, outputs;
   int line = 0;
 };

@@ -61,6 +61,8 @@ constexpr const char* kUsage =
     "  TASKFILE        one shell command per line, or JSON lines (.jsonl/.json):\n"
     "                  {\"id\": \"fit-3\", \"command\": \"./fit 3\", \"depends\": [\"prep\"], \"retries\": 2,\n"
     "                   \"walltime\": 600, \"inputs\": [\"data.h5\"], \"outputs\": [\"fit3.out\"]}\n"
+    "                  \"cores\", \"gpus\": per rank; \"ranks\": k reserves k ranks for an MPI program\n"
+    "                  the command starts with $PARSL_MPI_PREFIX (srun --overlap, mpirun, ...)\n"
     "  --resume        skip the tasks checkpointed by earlier runs under the run directory\n"
     "  --retries=R     retries per task (0 to 1000; a task's own \"retries\" wins)\n"
     "  --walltime=S    seconds per try, at most a year (a task's own \"walltime\" wins)\n"
@@ -237,7 +239,14 @@ int main(int argc, char** argv) {
       const double wt = t.walltime ? *t.walltime : opt.walltime;
       if (wt > 0) call.walltime = std::chrono::duration<double>(wt);
       call.retries = t.retries ? *t.retries : opt.retries;  // this task's own budget
-      futures[i] = run_task.with(call)(t.command, t.id, deps);
+      call.cores = t.cores;
+      call.gpus = t.gpus;
+      call.ranks = t.ranks;
+      try {
+        futures[i] = run_task.with(call)(t.command, t.id, deps);
+      } catch (const parsl::ConfigError& e) {  // a request this job cannot place: name the task
+        throw parsl::ConfigError("task '" + t.id + "' (" + opt.file + ":" + std::to_string(t.line) + "): " + e.what());
+      }
       futures[i].add_done_callback([&, i](const parsl::AppFuture<int>& f) {
         std::lock_guard lock(out_mutex);
         if (!f.exception()) {

@@ -127,17 +127,22 @@ walltime|drain)
 mpi-task-srun|mpi-task-mpirun)
   launcher=${case_name#mpi-task-}
   {
-    echo "sleep 1; echo before"
-    echo "$hello 1"                        # a singleton: MPI_Init with no launcher at all
-    echo "mpirun -np 2 $hello 2"           # Open MPI's own launcher, inside the task
-    echo "srun --overlap -n 2 $hello 2"    # a job step of its own beside the pilot's
-    for i in 1 2 3 4; do echo "sleep 2; echo after $i"; done
-  } > tasks.txt
-  parsl-submit --site local-slurm --launcher "$launcher" --poll 1 -- parsl-run --progress=off tasks.txt \
+    echo '{"id": "before", "command": "sleep 1; echo before"}'
+    echo "{\"id\": \"singleton\", \"command\": \"$hello 1\"}"                 # MPI_Init with no launcher
+    echo "{\"id\": \"mpirun\", \"command\": \"mpirun -np 2 $hello 2\"}"        # Open MPI's launcher, in the task
+    echo "{\"id\": \"srun\", \"command\": \"srun --overlap -n 2 $hello 2\"}"   # a step beside the pilot's
+    # two ranks reserved by the pilot, started with the prefix it gives
+    echo "{\"id\": \"prefix\", \"ranks\": 2, \"command\": \"echo \$PARSL_MPI_PREFIX; \$PARSL_MPI_PREFIX $hello 2\"}"
+    for i in 1 2 3 4; do echo "{\"id\": \"after-$i\", \"command\": \"sleep 2; echo after $i\"}"; done
+  } > tasks.jsonl
+  parsl-submit --site local-slurm --launcher "$launcher" --poll 1 -- parsl-run --progress=off tasks.jsonl \
     > submit.out 2> submit.err || fail "parsl-submit exited $?: $(tail -5 submit.err; cat submit/*/job-1.err | tail -20)"
   sub=$(ls -d submit/*/ | head -1)
-  grep -q '8 tasks: 8 succeeded, 0 failed' "$sub/job-1.out" || fail "not every task succeeded: $(cat "$sub/job-1.out")"
-  grep -h 'mpi_hello: 2 ranks' runinfo/*/task_logs/*/*.stdout | wc -l | grep -qx 2 || fail "the 2-rank programs did not run"
+  grep -q '9 tasks: 9 succeeded, 0 failed' "$sub/job-1.out" || fail "not every task succeeded: $(cat "$sub/job-1.out")"
+  grep -h 'mpi_hello: 2 ranks' runinfo/*/task_logs/*/*.stdout | wc -l | grep -qx 3 || fail "the 2-rank programs did not run"
+  want_prefix="srun --overlap"; [ "$launcher" = mpirun ] && want_prefix="mpirun -np 2 --host"
+  grep -qh "^$want_prefix" runinfo/*/task_logs/*/*.stdout \
+    || fail "the reserved task's prefix is not '$want_prefix...'"
   ;;
 *) fail "unknown case" ;;
 esac
