@@ -322,7 +322,11 @@ Campaign parse(std::istream& in, const std::string& filename, Format format, con
                         " bytes, longer than the system can start (" + std::to_string(max_command_bytes()) +
                         "); put it in a script and run that");
       } else {
-        c.tasks.push_back(Task{std::to_string(line), text.substr(first), {}, {}, {}, {}, {}, line});
+        Task t;  // by name: a positional list silently shifts when Task gains a field
+        t.id = std::to_string(line);
+        t.command = text.substr(first);
+        t.line = line;
+        c.tasks.push_back(std::move(t));
       }
     } else if (auto t = parse_json_line(text, line, p)) {
       c.tasks.push_back(std::move(*t));

@@ -32,6 +32,30 @@ TEST(Campaign, TextFilesAreOneCommandPerLine) {
   EXPECT_EQ(c.tasks[0].id, "1");
   EXPECT_EQ(c.tasks[1].command, "echo b  ");
   EXPECT_EQ(c.tasks[1].line, 4);
+  for (const auto& t : c.tasks) {  // a text line asks for nothing
+    EXPECT_FALSE(t.ranks);
+    EXPECT_FALSE(t.cores);
+    EXPECT_FALSE(t.retries);
+  }
+}
+
+TEST(Campaign, ResourceRequestsPerTask) {
+  auto c = from(R"({"id": "sim", "command": "$PARSL_MPI_PREFIX ./sim", "ranks": 8, "cores": 4, "gpus": 1}
+{"id": "post", "command": "./post", "depends": ["sim"]}
+)",
+                Format::json_lines);
+  EXPECT_EQ(c.tasks[0].ranks, 8);
+  EXPECT_EQ(c.tasks[0].cores, 4);
+  EXPECT_EQ(c.tasks[0].gpus, 1);
+  EXPECT_FALSE(c.tasks[1].ranks);
+  EXPECT_NE(error_of(R"({"id": "a", "command": "x", "ranks": 0})", Format::json_lines)
+                .find("tasks:1: \"ranks\" must be a whole number from 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"id": "a", "command": "x", "cores": "four"})", Format::json_lines)
+                .find("\"cores\" must be a whole number"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"id": "a", "command": "x", "gpus": -1})", Format::json_lines).find("\"gpus\""),
+            std::string::npos);
 }
 
 TEST(Campaign, JsonLinesWithDependenciesComeInDependencyOrder) {
