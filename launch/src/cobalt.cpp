@@ -88,16 +88,11 @@ class CobaltProvider final : public Provider {
         st.elapsed = parse_clock(w[static_cast<std::size_t>(col_time)]);
       result[w[static_cast<std::size_t>(col_id)]] = st;
     }
-    for (const auto& id : ids)
-      if (!result.count(id)) result[id].state = JobState::missing;
+    mark_missing(result, ids);
     return result;
   }
   void cancel(const std::vector<std::string>& ids) override {
-    if (ids.empty()) return;
-    need_ids(ids, "cancel");
-    std::vector<std::string> argv = {"qdel"};
-    argv.insert(argv.end(), ids.begin(), ids.end());
-    run_checked(runner_, argv, timeout_);
+    cancel_jobs(runner_, timeout_, "qdel", ids, {"not found", "Unknown"});
   }
   int poll_interval() const override { return 60; }
 };

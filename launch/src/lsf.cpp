@@ -99,20 +99,11 @@ class LsfProvider final : public Provider {
       }
       result[id] = st;
     }
-    for (const auto& id : ids)
-      if (!result.count(id)) result[id].state = JobState::missing;
+    mark_missing(result, ids);
     return result;
   }
   void cancel(const std::vector<std::string>& ids) override {
-    if (ids.empty()) return;
-    need_ids(ids, "cancel");
-    std::vector<std::string> argv = {"bkill"};
-    argv.insert(argv.end(), ids.begin(), ids.end());
-    CommandResult r = runner_.run(argv, timeout_);
-    if (r.exit_code == 0 || r.err.find("already finished") != std::string::npos ||
-        r.err.find("No matching job") != std::string::npos || r.err.find("not found") != std::string::npos)
-      return;
-    checked(std::move(r), argv, timeout_);
+    cancel_jobs(runner_, timeout_, "bkill", ids, {"already finished", "No matching job", "not found"});
   }
   int poll_interval() const override { return 60; }
 };

@@ -86,13 +86,7 @@ bool unknown_job_only(const CommandResult& r) {
 }
 
 void qdel(CommandRunner& runner, std::chrono::seconds timeout, const std::vector<std::string>& ids) {
-  if (ids.empty()) return;
-  need_ids(ids, "cancel");
-  std::vector<std::string> argv = {"qdel"};
-  argv.insert(argv.end(), ids.begin(), ids.end());
-  CommandResult r = runner.run(argv, timeout);
-  if (r.exit_code == 0 || unknown_job_only(r) || r.err.find("finished") != std::string::npos) return;
-  checked(std::move(r), argv, timeout);
+  cancel_jobs(runner, timeout, "qdel", ids, {"Unknown Job Id", "finished"});
 }
 
 // The server may shorten or lengthen an id ("12.srv" vs "12.srv.example.org"): match on the
@@ -154,8 +148,7 @@ class PbsProProvider final : public Provider {
         }
       }
     }
-    for (const auto& id : ids)
-      if (!result.count(id)) result[id].state = JobState::missing;
+    mark_missing(result, ids);
     return result;
   }
   void cancel(const std::vector<std::string>& ids) override { qdel(runner_, timeout_, ids); }
@@ -234,8 +227,7 @@ class TorqueProvider final : public Provider {
       for (const auto& id : ids)
         if (short_id(id) == short_id(b.id)) result[id] = st;
     }
-    for (const auto& id : ids)
-      if (!result.count(id)) result[id].state = JobState::missing;
+    mark_missing(result, ids);
     return result;
   }
   void cancel(const std::vector<std::string>& ids) override { qdel(runner_, timeout_, ids); }

@@ -207,6 +207,25 @@ std::string directives(const JobSpec& spec) {
   return s;
 }
 
+void cancel_jobs(CommandRunner& runner, std::chrono::seconds timeout, const std::string& program,
+                 const std::vector<std::string>& ids, std::initializer_list<const char*> gone) {
+  if (ids.empty()) return;
+  need_ids(ids, "cancel");
+  std::vector<std::string> argv = {program};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  CommandResult r = runner.run(argv, timeout);
+  if (r.exit_code == 0) return;
+  if (!r.timed_out && !r.not_found)
+    for (const char* g : gone)
+      if (r.err.find(g) != std::string::npos) return;
+  checked(std::move(r), argv, timeout);
+}
+
+void mark_missing(std::map<std::string, JobStatus>& result, const std::vector<std::string>& ids) {
+  for (const auto& id : ids)
+    if (!result.count(id)) result[id].state = JobState::missing;
+}
+
 void need_ids(const std::vector<std::string>& ids, const char* what) {
   for (const auto& id : ids)
     if (id.empty() || id.find_first_of(" \t\n;|&$`'\"\\") != std::string::npos)

@@ -1,5 +1,7 @@
 #pragma once
 // Internal: the provider factories and the small parsing helpers the providers share.
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +25,12 @@ std::vector<std::string> words(const std::string& line);
 std::optional<long> parse_clock(const std::string& text);
 /// spec.scheduler_options, ending in a newline when not empty.
 std::string directives(const JobSpec& spec);
+/// Runs `program ids...` to cancel jobs. A failure whose stderr contains one of `gone` (the
+/// scheduler's words for a job that has already ended) is not an error.
+void cancel_jobs(CommandRunner& runner, std::chrono::seconds timeout, const std::string& program,
+                 const std::vector<std::string>& ids, std::initializer_list<const char*> gone);
+/// Every id of `ids` that `result` lacks is missing (the scheduler no longer lists it).
+void mark_missing(std::map<std::string, JobStatus>& result, const std::vector<std::string>& ids);
 /// Throws LaunchError for an id that could not have come from a scheduler (it goes on a command line).
 void need_ids(const std::vector<std::string>& ids, const char* what);
 

@@ -96,21 +96,12 @@ class SlurmProvider final : public Provider {
       }
       result[f[0]] = st;
     }
-    for (const auto& id : ids)
-      if (!result.count(id)) result[id].state = JobState::missing;
+    mark_missing(result, ids);
     return result;
   }
 
   void cancel(const std::vector<std::string>& ids) override {
-    if (ids.empty()) return;
-    need_ids(ids, "cancel");
-    std::vector<std::string> argv = {"scancel"};
-    argv.insert(argv.end(), ids.begin(), ids.end());
-    CommandResult r = runner_.run(argv, timeout_);
-    if (r.exit_code == 0 || r.err.find("Invalid job id") != std::string::npos ||
-        r.err.find("already completed") != std::string::npos)
-      return;
-    checked(std::move(r), argv, timeout_);
+    cancel_jobs(runner_, timeout_, "scancel", ids, {"Invalid job id", "already completed"});
   }
 
   int poll_interval() const override { return 10; }

@@ -2,7 +2,8 @@
 # parsl-submit against the real one-node Slurm of scripts/slurm-local.sh (scripts/test.sh
 # starts it). One case per ctest entry:
 #   slurm_check.sh CASE BIN_DIR WORK_DIR MPI_HELLO
-# CASE: campaign, dry-run, cancel, walltime, drain, mpi-task-srun, mpi-task-mpirun.
+# CASE: campaign, dry-run, cancel, scancel, unreachable, walltime, drain, mpi-task-srun,
+# mpi-task-mpirun.
 # Each case prints what it measured ("measured: ...") for docs/launch.md.
 set -uo pipefail
 case_name=$1 bin=$2 work=$3 hello=$4
@@ -83,6 +84,43 @@ cancel)
   done
   grep -q "$sub: cancelled" status.out || fail "status does not say cancelled: $(cat status.out)"
   grep -q 'CANCELLED' status.out || fail "the job is not CANCELLED: $(cat status.out)"
+  ;;
+scancel)
+  # scancel by hand while parsl-submit follows: no task process is left, and the follower
+  # ends the campaign as cancelled (exit 4) instead of resubmitting.
+  tasks 30 30
+  parsl-submit --site local-slurm --max-jobs 3 -- parsl-run --progress=off tasks.txt > submit.out 2> submit.err &
+  follower=$!
+  for _ in $(seq 1 60); do [ -s starts.txt ] && break; sleep 0.5; done
+  [ -s starts.txt ] || fail "no task started within 30 s"
+  sub=$(ls -d "$dir"/submit/*/ | head -1); sub=${sub%/}
+  id=$(record "$sub" "r['jobs'][0]['id']")
+  job_procs() { grep -l "PARSL_SUBMIT_DIR=$sub" /proc/[0-9]*/environ 2>/dev/null | grep -v "/proc/$$/" | wc -l; }
+  t0=$(now)
+  scancel "$id" || fail "scancel $id failed"
+  for _ in $(seq 1 100); do [ "$(job_procs)" = 0 ] && break; sleep 0.1; done
+  [ "$(job_procs)" = 0 ] || fail "processes of job $id still run 10 s after scancel"
+  echo "measured: every task process gone $(echo "$(now) - $t0" | bc) s after scancel"
+  wait $follower; rc=$?
+  [ "$rc" = 4 ] || fail "the follower exited $rc, not 4 (cancelled): $(tail -3 submit.err)"
+  grep -q 'cancelled outside parsl-submit' submit.out || fail "no word of the cancel: $(cat submit.out)"
+  [ "$(record "$sub" "len(r['jobs'])")" = 1 ] || fail "a cancelled campaign was resubmitted"
+  ;;
+unreachable)
+  # A controller that does not answer: every scheduler command is cut off at --cmd-timeout
+  # and the error names it (squeue alone takes 18 s to fail, sinfo hangs).
+  sed 's/^SlurmctldPort=.*/SlurmctldPort=6899/; s/^SlurmdPort=.*/SlurmdPort=6898/' /etc/slurm/slurm.conf > dead.conf
+  t0=$(now)
+  SLURM_CONF=$dir/dead.conf parsl-submit --site local-slurm --cmd-timeout 3 -- true > submit.out 2> submit.err
+  rc=$?
+  took=$(echo "$(now) - $t0" | bc)
+  [ "$rc" = 2 ] || fail "parsl-submit exited $rc, not 2: $(cat submit.err)"
+  grep -q "sbatch" submit.err || fail "the error does not name sbatch: $(cat submit.err)"
+  grep -Eq "did not answer within 3 s|Unable to contact" submit.err || fail "no reason given: $(cat submit.err)"
+  [ "$(echo "$took < 10" | bc)" = 1 ] || fail "took $took s with --cmd-timeout 3"
+  sub=$(ls -d submit/*/ | head -1)
+  [ "$(record "$sub" "r['outcome']")" = failed ] || fail "the record does not say the submission failed"
+  echo "measured: an unreachable controller is an error after $took s (--cmd-timeout 3)"
   ;;
 walltime|drain)
   # 150 tasks of 2 s on 3 workers: about 100 s of work, in jobs of 1 minute (Slurm's least).
