@@ -178,8 +178,23 @@ int follow(Submission& sub, Provider& provider, const Launcher& launcher) {
   std::string last_printed;
   double last_print_time = 0;
   ::signal(SIGINT, on_sigint);
+  int failed_polls = 0;
   for (;;) {
-    const bool finished = pilot.step(now());
+    bool finished = false;
+    try {
+      finished = pilot.step(now());
+      failed_polls = 0;
+    } catch (const LaunchError& e) {
+      // A scheduler that does not answer for a while is not the end of the campaign: the
+      // jobs go on. Keep trying; give up only after many polls in a row.
+      if (tty) std::cerr << '\n';
+      std::cerr << "parsl-submit: poll failed (" << ++failed_polls << " in a row): " << e.what() << '\n';
+      if (failed_polls >= 10) {
+        std::cerr << "parsl-submit: giving up following; the jobs go on. Follow again with: parsl-submit follow "
+                  << sub.dir().string() << '\n';
+        return 2;
+      }
+    }
     const std::string line = pilot.status_line(now());
     // One live line on a terminal; in a log, a line when the state changes and every minute.
     const std::string state_part = line.substr(0, line.find(" · "));
