@@ -93,9 +93,20 @@ void qdel(CommandRunner& runner, std::chrono::seconds timeout, const std::vector
 // part before the first dot, as Parsl does.
 std::string short_id(const std::string& id) { return id.substr(0, id.find('.')); }
 
-class PbsProProvider final : public Provider {
+// What PBS Pro and Torque share: qsub's command line and output, and qdel.
+class PbsFamily : public Provider {
  public:
   using Provider::Provider;
+  std::vector<std::string> submit_command(const JobSpec& spec, const std::string& after) const override {
+    return qsub_command(spec, after);
+  }
+  std::string parse_submit(const std::string& out) const override { return qsub_id(out); }
+  void cancel(const std::vector<std::string>& ids) override { qdel(runner_, timeout_, ids); }
+};
+
+class PbsProProvider final : public PbsFamily {
+ public:
+  using PbsFamily::PbsFamily;
   std::string name() const override { return "pbspro"; }
   std::string script(const JobSpec& spec) const override {
     std::string select = "select=" + std::to_string(spec.shape.nodes) +
@@ -106,11 +117,6 @@ class PbsProProvider final : public Provider {
     if (!spec.node_features.empty()) select += ":" + spec.node_features;
     return pbs_header(spec, select) + "#PBS -l place=scatter\n" + directives(spec) + job_body(spec);
   }
-  std::vector<std::string> submit_command(const JobSpec& spec, const std::string& after) const override {
-    return qsub_command(spec, after);
-  }
-  std::string parse_submit(const std::string& out) const override { return qsub_id(out); }
-
   std::map<std::string, JobStatus> status(const std::vector<std::string>& ids) override {
     std::map<std::string, JobStatus> result;
     if (ids.empty()) return result;
@@ -151,12 +157,11 @@ class PbsProProvider final : public Provider {
     mark_missing(result, ids);
     return result;
   }
-  void cancel(const std::vector<std::string>& ids) override { qdel(runner_, timeout_, ids); }
 };
 
-class TorqueProvider final : public Provider {
+class TorqueProvider final : public PbsFamily {
  public:
-  using Provider::Provider;
+  using PbsFamily::PbsFamily;
   std::string name() const override { return "torque"; }
   std::string script(const JobSpec& spec) const override {
     std::string nodes = "nodes=" + std::to_string(spec.shape.nodes) +
@@ -166,11 +171,6 @@ class TorqueProvider final : public Provider {
     if (!spec.node_features.empty()) nodes += ":" + spec.node_features;
     return pbs_header(spec, nodes) + directives(spec) + job_body(spec);
   }
-  std::vector<std::string> submit_command(const JobSpec& spec, const std::string& after) const override {
-    return qsub_command(spec, after);
-  }
-  std::string parse_submit(const std::string& out) const override { return qsub_id(out); }
-
   std::map<std::string, JobStatus> status(const std::vector<std::string>& ids) override {
     std::map<std::string, JobStatus> result;
     if (ids.empty()) return result;
@@ -230,7 +230,6 @@ class TorqueProvider final : public Provider {
     mark_missing(result, ids);
     return result;
   }
-  void cancel(const std::vector<std::string>& ids) override { qdel(runner_, timeout_, ids); }
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include "fake_runner.hpp"
 #include "parsl/launch/launcher.hpp"
@@ -224,15 +225,23 @@ class PilotTest : public ::testing::Test {
     for (const auto& j : sub.jobs())
       if (j.id == id && exit_code) std::ofstream(sub.exit_path(j.index)) << *exit_code << "\n";
   }
+  // The pilot of `sub` over the fake Slurm, with launcher `launcher`.
+  Pilot& start(Submission& sub, const char* launcher = "simple") {
+    provider = make_provider("slurm", slurm.runner);
+    launcher_ = make_launcher(launcher);
+    pilot_ = std::make_unique<Pilot>(sub, *provider, *launcher_);
+    return *pilot_;
+  }
   fs::path base;
   FakeSlurm slurm;
+  std::unique_ptr<Provider> provider;
+  std::unique_ptr<Launcher> launcher_;
+  std::unique_ptr<Pilot> pilot_;
 };
 
 TEST_F(PilotTest, AWalltimeKillIsFollowedByAResumedJob) {
   Submission sub = make({{"max-jobs", "3"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("srun");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub, "srun");
   pilot.submit(1);
   std::ifstream script(sub.script_path(1));
   const std::string first((std::istreambuf_iterator<char>(script)), {});
@@ -263,9 +272,7 @@ TEST_F(PilotTest, AWalltimeKillIsFollowedByAResumedJob) {
 
 TEST_F(PilotTest, DrainedJobsResubmitUntilMaxJobsThenGiveUp) {
   Submission sub = make({{"max-jobs", "2"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("simple");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub);
   pilot.submit(1);
   finish(sub, "100", "COMPLETED", kExitDrained);
   pilot.step(10);
@@ -279,9 +286,7 @@ TEST_F(PilotTest, DrainedJobsResubmitUntilMaxJobsThenGiveUp) {
 
 TEST_F(PilotTest, AFailedCommandIsNotResubmitted) {
   Submission sub = make({{"max-jobs", "5"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("simple");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub);
   pilot.submit(1);
   finish(sub, "100", "FAILED", 1);
   EXPECT_TRUE(pilot.step(10));
@@ -292,9 +297,7 @@ TEST_F(PilotTest, AFailedCommandIsNotResubmitted) {
 
 TEST_F(PilotTest, QueueAheadWaitsBehindTheRunningJobAndIsCancelledWhenNotNeeded) {
   Submission sub = make({{"max-jobs", "3"}, {"queue-ahead", "yes"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("simple");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub);
   pilot.submit(1);
   EXPECT_FALSE(pilot.step(10));
   EXPECT_EQ(sub.jobs().size(), 1u);  // not while the first one waits
@@ -314,9 +317,7 @@ TEST_F(PilotTest, QueueAheadWaitsBehindTheRunningJobAndIsCancelledWhenNotNeeded)
 
 TEST_F(PilotTest, CancelFromAnotherProcessStopsTheFollower) {
   Submission sub = make({{"max-jobs", "3"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("simple");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub);
   pilot.submit(1);
   slurm.state["100"] = "RUNNING";
   pilot.step(10);
@@ -329,9 +330,7 @@ TEST_F(PilotTest, CancelFromAnotherProcessStopsTheFollower) {
 
 TEST_F(PilotTest, ACancelOutsideParslSubmitEndsTheCampaign) {
   Submission sub = make({{"max-jobs", "3"}});
-  auto provider = make_provider("slurm", slurm.runner);
-  auto launcher = make_launcher("simple");
-  Pilot pilot(sub, *provider, *launcher);
+  Pilot& pilot = start(sub);
   pilot.submit(1);
   finish(sub, "100", "CANCELLED", std::nullopt);  // scancel by hand
   EXPECT_TRUE(pilot.step(10));
