@@ -55,14 +55,15 @@ std::exception_ptr job_ending(const TaskContext& task) noexcept {
     if (!d) return nullptr;
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const std::string who = "task " + std::to_string(task.task_id) + " not started: ";
+    // Every try passes here: no allocation unless the try is refused.
+    auto who = [&] { return "task " + std::to_string(task.task_id) + " not started: "; };
     if (now >= d->end - d->drain)
       return std::make_exception_ptr(JobEnding(
-          who + "the batch job ends at " + clock_time(d->end) + " and draining began " +
+          who() + "the batch job ends at " + clock_time(d->end) + " and draining began " +
           std::to_string(static_cast<long>(d->drain)) + " s before (PARSL_JOB_END_TIME, PARSL_DRAIN); a resumed run starts it"));
     if (task.walltime && now + *task.walltime > d->end)
       return std::make_exception_ptr(JobEnding(
-          who + "its walltime of " + std::to_string(static_cast<long>(*task.walltime)) + " s would run past the batch job's end at " +
+          who() + "its walltime of " + std::to_string(static_cast<long>(*task.walltime)) + " s would run past the batch job's end at " +
           clock_time(d->end) + "; a resumed run starts it"));
     return nullptr;
   } catch (const ConfigError&) {
