@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <atomic>
 #include <mutex>
 
 #include "parsl/runtime/errors.hpp"
@@ -34,19 +35,30 @@ std::string clock_time(double epoch) {
 
 }  // namespace
 
+namespace {
+// Read on every try: an atomic load when there is no deadline, no lock either way.
+std::atomic<int> g_state{0};  // 0 not read yet, 1 no deadline, 2 a deadline
+std::atomic<double> g_end{0}, g_drain{0};
+std::mutex g_mutex;           // for (re)reading the environment
+}  // namespace
+
 std::optional<JobDeadline> job_deadline(bool reload) {
-  static std::mutex mutex;
-  static bool loaded = false;
-  static std::optional<JobDeadline> deadline;
-  std::lock_guard lock(mutex);
-  if (!loaded || reload) {
-    loaded = false;
-    const auto end = number_from("PARSL_JOB_END_TIME");
-    const auto drain = number_from("PARSL_DRAIN");
-    deadline = end ? std::optional<JobDeadline>(JobDeadline{*end, drain.value_or(0)}) : std::nullopt;
-    loaded = true;
+  int state = g_state.load(std::memory_order_acquire);
+  if (state == 0 || reload) {
+    std::lock_guard lock(g_mutex);
+    state = g_state.load(std::memory_order_acquire);
+    if (state == 0 || reload) {
+      g_state.store(0, std::memory_order_release);  // a throw below leaves it unread
+      const auto end = number_from("PARSL_JOB_END_TIME");
+      const auto drain = number_from("PARSL_DRAIN");
+      g_end.store(end.value_or(0), std::memory_order_relaxed);
+      g_drain.store(drain.value_or(0), std::memory_order_relaxed);
+      state = end ? 2 : 1;
+      g_state.store(state, std::memory_order_release);
+    }
   }
-  return deadline;
+  if (state == 1) return std::nullopt;
+  return JobDeadline{g_end.load(std::memory_order_relaxed), g_drain.load(std::memory_order_relaxed)};
 }
 
 std::exception_ptr job_ending(const TaskContext& task) noexcept {
