@@ -36,9 +36,10 @@ esac
 #   procps           pgrep/pkill: the kill -9 tests find and kill every rank of a job
 #   slurm-wlm munge  a real one-node Slurm (scripts/slurm-local.sh) for parsl-submit's tests
 #   bc               the Slurm tests' arithmetic on timestamps
+#   libsqlite3-dev   the monitoring database (runinfo/NNN/monitoring.db)
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
                 libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib
-                libhdf5-dev hdf5-tools procps slurm-wlm munge bc "${PARSL_MPI_PACKAGES[@]}")
+                libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.

@@ -47,6 +47,7 @@ namespace {
 
 struct Options {
   bool resume = false;
+  bool monitoring = false;
   int retries = 0;
   double walltime = 0;
   std::string progress = "auto";
@@ -64,6 +65,7 @@ constexpr const char* kUsage =
     "                  \"cores\", \"gpus\": per rank; \"ranks\": k reserves k ranks for an MPI program\n"
     "                  the command starts with $PARSL_MPI_PREFIX (srun --overlap, mpirun, ...)\n"
     "  --resume        skip the tasks checkpointed by earlier runs under the run directory\n"
+    "  --monitoring    write runinfo/NNN/monitoring.db (Parsl's monitoring database, SQLite)\n"
     "  --retries=R     retries per task (0 to 1000; a task's own \"retries\" wins)\n"
     "  --walltime=S    seconds per try, at most a year (a task's own \"walltime\" wins)\n"
     "  --max-tasks=N   refuse a task file of more than N tasks (default 10,000,000)\n"
@@ -94,6 +96,8 @@ Options parse_args(int argc, char** argv) {
     }
     if (a == "--resume") {
       o.resume = true;
+    } else if (a == "--monitoring") {
+      o.monitoring = true;
     } else if (name == "--retries") {
       char* end = nullptr;
       const long r = std::strtol(value.c_str(), &end, 10);
@@ -205,6 +209,7 @@ int main(int argc, char** argv) {
   }
   config.executors.push_back(std::make_shared<parsl::MpiExecutor>(parsl::MpiOptions{}));
   config.app_cache = true;
+  if (opt.monitoring) config.monitoring = true;
   config.checkpoint_mode = parsl::CheckpointMode::task_exit;
   if (opt.resume) config.checkpoint_files = parsl::get_all_checkpoints(config.run_dir);
   const std::size_t n = campaign.tasks.size();

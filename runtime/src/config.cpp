@@ -53,6 +53,7 @@ std::string Config::options_help() {
          "  --parsl-run-dir=PATH    where runinfo/NNN folders go (default runinfo)\n"
          "  --parsl-log-level=L     debug | info | warning | error | off (default info)\n"
          "  --parsl-app-cache=B     true | false: memoize apps declared cacheable (default true)\n"
+         "  --parsl-monitoring=B    true | false: write runinfo/NNN/monitoring.db (default false)\n"
          "  --parsl-mpi-fanout=N    most children per dispatcher rank in the MPI tree (default 64)\n"
          "  --parsl-mpi-ranks-per-node=N  group ranks into nodes of N (default: real nodes)\n"
          "  --parsl-mpi-prefetch=N  least tasks a worker holds beyond the one it runs (default 0)\n"
@@ -90,6 +91,8 @@ Config Config::from_args(int argc, const char* const* argv) {
       config.log_level = parse_log_level(value);
     } else if (name == "--parsl-app-cache") {
       config.app_cache = parse_bool(name, value);
+    } else if (name == "--parsl-monitoring") {
+      config.monitoring = parse_bool(name, value);
  } else if (name.substr(0, 12) == "--parsl-mpi-") {
       config.mpi_options[std::string(name.substr(12))] = std::string(value);
     } else {

@@ -11,6 +11,7 @@
 #include "checkpointer.hpp"
 #include "job_deadline.hpp"
 #include "memo_table.hpp"
+#include "monitoring.hpp"
 #include "parsl/runtime/app_registry.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/thread_pool_executor.hpp"
@@ -109,6 +110,13 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       checkpointer_ = std::make_unique<detail::Checkpointer>(run_dir_ / "checkpoint", config_.checkpoint_mode,
                                                              config_.checkpoint_period, logger_,
                                                              config_.on_checkpoint);
+    if (config_.monitoring) {
+      monitor_ = std::make_unique<detail::MonitoringDb>(run_dir_ / "monitoring.db", run_dir_.filename().string() + "-" +
+                                                        std::to_string(::getpid()) + "-" +
+                                                        std::to_string(::time(nullptr)),
+                                                        "parsl-mpi", std::filesystem::absolute(run_dir_).string());
+      logger_.info("monitoring to " + monitor_->file().string());
+    }
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");
     for (auto& e : config_.executors) {
       executors_.push_back({e, false});
@@ -163,13 +171,40 @@ void DataFlowKernel::set_state(TaskRecord& t, TaskState s) noexcept {
   const TaskState old = t.state_.exchange(s, std::memory_order_acq_rel);
   counts_[static_cast<std::size_t>(old)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
+  if (monitor_) monitor_status(t, s);
 }
 
 bool DataFlowKernel::change_state(TaskRecord& t, TaskState from, TaskState to) noexcept {
   if (!t.state_.compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
   counts_[static_cast<std::size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(to)].fetch_add(1, std::memory_order_relaxed);
+  if (monitor_) monitor_status(t, to);
   return true;
+}
+
+void DataFlowKernel::monitor_status(TaskRecord& t, TaskState s) noexcept {
+  try {
+    const std::uint32_t try_id = t.tries_;
+    monitor_->status(t.id_, try_id, to_string(s));
+    switch (s) {
+      case TaskState::launched:
+        monitor_->try_launched(t.id_, try_id, t.executor_ ? t.executor_->label() : "",
+                               t.executor_ && t.executor_->runs_in_process());
+        break;
+      case TaskState::running: monitor_->try_running(t.id_, try_id); break;
+      case TaskState::exec_done:
+      case TaskState::failed:
+      case TaskState::fail_retryable:
+        if (try_id > 0) monitor_->try_returned(t.id_, try_id, t.error_ || s == TaskState::fail_retryable ? t.last_failure_ : "");
+        if (s != TaskState::fail_retryable) monitor_->task_returned(t.id_, t.tries_ - (s == TaskState::exec_done ? 1 : 0), t.fail_cost_);
+        break;
+      case TaskState::dep_fail:
+      case TaskState::memo_done: monitor_->task_returned(t.id_, 0, 0); break;
+      default: break;
+    }
+  } catch (...) {
+    // Monitoring must never fail a task; the writer reports its own errors.
+  }
 }
 
 Executor* DataFlowKernel::choose_executor(const TaskRecord& t) {
@@ -237,6 +272,12 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
     if (in.data().parent()) t.input_tasks_.push_back(in.data().parent());
   }
   counts_[static_cast<std::size_t>(TaskState::pending)].fetch_add(1, std::memory_order_relaxed);
+  if (monitor_) {
+    std::string depends;
+    for_each_input(t, [&](TaskRecord& dep) { depends += (depends.empty() ? "" : ",") + std::to_string(dep.id_); });
+    monitor_->task(t.id_, t.app_name(), t.app().options.cache, depends, t.executor_->label());
+    monitor_->status(t.id_, 0, to_string(TaskState::pending));
+  }
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " submitted (app '" + t.app_name() + "')");
 
@@ -382,6 +423,7 @@ void DataFlowKernel::try_succeeded(const std::shared_ptr<TaskRecord>& task, cons
 
 void DataFlowKernel::try_failed(const std::shared_ptr<TaskRecord>& task, std::exception_ptr error) {
   TaskRecord& t = *task;
+  if (monitor_) t.last_failure_ = describe(error);
   try {
     std::rethrow_exception(error);
   } catch (const JobEnding&) {
@@ -568,6 +610,12 @@ void DataFlowKernel::cleanup() {
     }
   }
   const TaskStateCounts c = task_state_counts();
+  if (monitor_) {
+    monitor_->workflow_end(c[TaskState::exec_done] + c[TaskState::memo_done], c[TaskState::failed] + c[TaskState::dep_fail]);
+    const auto file = monitor_->file();
+    monitor_.reset();  // writes what is queued
+    logger_.info("monitoring database written: " + file.string());
+  }
   std::string summary = "DataFlowKernel shut down; tasks:";
   for (std::size_t i = 0; i < kTaskStateCount; ++i)
     if (c.count[i] != 0) summary += " " + std::string(to_string(static_cast<TaskState>(i))) + "=" + std::to_string(c.count[i]);

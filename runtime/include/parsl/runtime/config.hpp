@@ -92,6 +92,9 @@ struct Config {
   int internal_threads = 2;
   /// `--parsl-mpi-NAME=VALUE` options, kept by name for the MPI layer, which checks them.
   std::map<std::string, std::string> mpi_options;
+  /// Parsl's monitoring: the kernel writes runinfo/NNN/monitoring.db, a SQLite database in
+  /// Parsl's schema (workflow, task, try, status, ...), from one writer thread. Off by default.
+  bool monitoring = false;
 
   /// Reads `--parsl-NAME=VALUE` options from the command line and ignores every other
   /// argument, so programs keep their own options. Throws ConfigError for an unknown
@@ -101,6 +104,7 @@ struct Config {
   ///   --parsl-run-dir=PATH    Config::run_dir
   ///   --parsl-log-level=L     debug | info | warning | error | off
   ///   --parsl-app-cache=B     true | false
+  ///   --parsl-monitoring=B    Config::monitoring
   ///   --parsl-mpi-NAME=VALUE  options of the MPI executor (see parsl/mpi_exec/mpi_executor.hpp)
   static Config from_args(int argc, const char* const* argv);
   /// The help text of from_args's options.

@@ -26,6 +26,7 @@ namespace detail {
 class MemoTable;
 class WalltimeTimer;
 class Checkpointer;
+class MonitoringDb;
 }  // namespace detail
 
 /// The dataflow kernel (Parsl's DFK). One per process at a time; app calls go to the
@@ -96,6 +97,7 @@ class DataFlowKernel {
   void set_state(detail::TaskRecord& t, TaskState s) noexcept;
   /// set_state only if the task is in state `from`; returns whether it was.
   bool change_state(detail::TaskRecord& t, TaskState from, TaskState to) noexcept;
+  void monitor_status(detail::TaskRecord& t, TaskState s) noexcept;
   void finish_cancelled(const std::shared_ptr<detail::TaskRecord>& task);
   /// Argument futures and DataFuture inputs alike.
   static void for_each_input(const detail::TaskRecord& t, const std::function<void(detail::TaskRecord&)>& fn);
@@ -129,6 +131,7 @@ class DataFlowKernel {
   std::unique_ptr<detail::MemoTable> memo_;
   std::unique_ptr<detail::WalltimeTimer> timer_;
   std::unique_ptr<detail::Checkpointer> checkpointer_;
+  std::unique_ptr<detail::MonitoringDb> monitor_;  // null unless Config::monitoring
   std::mutex timer_mutex_;
 
   std::atomic<std::uint64_t> next_id_{1};

@@ -153,6 +153,7 @@ class TaskRecord {
   Executor* executor_ = nullptr;
   std::uint32_t tries_ = 0;
   double fail_cost_ = 0.0;
+  std::string last_failure_;  // the last try's error, for monitoring (set only when it is on)
   std::optional<double> retries_;  // this call's budget; Config::retries when empty
   std::optional<std::chrono::duration<double>> walltime_;
   int priority_ = 0;

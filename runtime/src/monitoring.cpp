@@ -1,0 +1,282 @@
+#include "monitoring.hpp"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "parsl/runtime/errors.hpp"
+#include "parsl/serial/remote_error.hpp"
+
+namespace parsl::detail {
+
+namespace {
+
+// Parsl's tables, column for column (parsl/monitoring/db_manager.py), as SQLAlchemy creates
+// them in SQLite; then our indexes (Parsl #2127: without them the database is unqueryable
+// at hundreds of thousands of tasks).
+constexpr const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS workflow (
+  run_id TEXT NOT NULL PRIMARY KEY, workflow_name TEXT, workflow_version TEXT,
+  time_began DATETIME NOT NULL, time_completed DATETIME, host TEXT NOT NULL, user TEXT NOT NULL,
+  rundir TEXT NOT NULL, tasks_failed_count INTEGER NOT NULL, tasks_completed_count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS task (
+  task_id INTEGER NOT NULL, run_id TEXT NOT NULL, task_depends TEXT, task_func_name TEXT NOT NULL,
+  task_memoize TEXT NOT NULL, task_hashsum TEXT, task_inputs TEXT, task_outputs TEXT, task_stdin TEXT,
+  task_stdout TEXT, task_stderr TEXT, task_time_invoked DATETIME, task_time_returned DATETIME,
+  task_fail_count INTEGER NOT NULL, task_fail_cost FLOAT NOT NULL, PRIMARY KEY (task_id, run_id));
+CREATE TABLE IF NOT EXISTS try (
+  try_id INTEGER NOT NULL, task_id INTEGER NOT NULL, run_id TEXT NOT NULL, block_id TEXT, hostname TEXT,
+  task_executor TEXT NOT NULL, task_try_time_launched DATETIME, task_try_time_running DATETIME,
+  task_try_time_returned DATETIME, task_fail_history TEXT, task_joins TEXT,
+  PRIMARY KEY (try_id, task_id, run_id));
+CREATE TABLE IF NOT EXISTS status (
+  task_id INTEGER NOT NULL, task_status_name TEXT NOT NULL, timestamp DATETIME NOT NULL,
+  run_id TEXT NOT NULL, try_id INTEGER NOT NULL, PRIMARY KEY (task_id, run_id, task_status_name, timestamp));
+CREATE TABLE IF NOT EXISTS node (
+  id INTEGER NOT NULL PRIMARY KEY, run_id TEXT NOT NULL, hostname TEXT NOT NULL, uid TEXT NOT NULL,
+  block_id TEXT NOT NULL, cpu_count INTEGER NOT NULL, total_memory INTEGER NOT NULL, active BOOLEAN NOT NULL,
+  worker_count INTEGER NOT NULL, python_v TEXT NOT NULL, timestamp DATETIME NOT NULL,
+  last_heartbeat DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS block (
+  run_id TEXT NOT NULL, executor_label TEXT NOT NULL, block_id TEXT NOT NULL, job_id TEXT,
+  timestamp DATETIME NOT NULL, status TEXT NOT NULL, PRIMARY KEY (run_id, block_id, executor_label, timestamp));
+CREATE TABLE IF NOT EXISTS resource (
+  try_id INTEGER NOT NULL, task_id INTEGER NOT NULL, run_id TEXT NOT NULL, timestamp DATETIME NOT NULL,
+  resource_monitoring_interval FLOAT, psutil_process_pid INTEGER, psutil_process_cpu_percent FLOAT,
+  psutil_process_memory_percent FLOAT, psutil_process_children_count FLOAT, psutil_process_time_user FLOAT,
+  psutil_process_time_system FLOAT, psutil_process_memory_virtual FLOAT, psutil_process_memory_resident FLOAT,
+  psutil_process_disk_read FLOAT, psutil_process_disk_write FLOAT, psutil_process_status TEXT,
+  PRIMARY KEY (try_id, task_id, run_id, timestamp));
+)SQL";
+
+constexpr const char* kIndexes = R"SQL(
+CREATE INDEX IF NOT EXISTS ix_task_task_hashsum ON task (task_hashsum);
+CREATE INDEX IF NOT EXISTS ix_task_func_name ON task (task_func_name);
+CREATE INDEX IF NOT EXISTS ix_status_task ON status (task_id, run_id);
+CREATE INDEX IF NOT EXISTS ix_status_timestamp ON status (timestamp);
+CREATE INDEX IF NOT EXISTS ix_status_name ON status (task_status_name);
+CREATE INDEX IF NOT EXISTS ix_try_task ON try (task_id, run_id);
+CREATE INDEX IF NOT EXISTS ix_try_launched ON try (task_try_time_launched);
+CREATE INDEX IF NOT EXISTS ix_resource_task ON resource (task_id, run_id);
+)SQL";
+
+constexpr const char* kStatements[] = {
+    // Kind::task
+    "INSERT OR REPLACE INTO task (task_id, run_id, task_depends, task_func_name, task_memoize, task_time_invoked, "
+    "task_fail_count, task_fail_cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)",
+    // Kind::status
+    "INSERT OR IGNORE INTO status (task_id, run_id, task_status_name, timestamp, try_id) VALUES (?1, ?2, ?3, ?6, ?7)",
+    // Kind::try_launched
+    "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname) "
+    "VALUES (?7, ?1, ?2, ?3, ?6, ?4)",
+    // Kind::try_running
+    "UPDATE try SET task_try_time_running = ?6 WHERE try_id = ?7 AND task_id = ?1 AND run_id = ?2",
+    // Kind::try_returned
+    "UPDATE try SET task_try_time_returned = ?6, task_fail_history = ?3 WHERE try_id = ?7 AND task_id = ?1 AND "
+    "run_id = ?2",
+    // Kind::task_returned
+    "UPDATE task SET task_time_returned = ?6, task_fail_count = ?7, task_fail_cost = ?8 WHERE task_id = ?1 AND "
+    "run_id = ?2",
+    // Kind::workflow_end
+    "UPDATE workflow SET time_completed = ?6, tasks_completed_count = ?1, tasks_failed_count = ?7 WHERE run_id = ?2",
+};
+
+std::string sqlite_error(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
+
+}  // namespace
+
+std::string MonitoringDb::timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const long us = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06ld", us);
+  return buf;
+}
+
+MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id, const std::string& workflow_name,
+                           const std::string& rundir)
+    : file_(file), run_id_(std::move(run_id)) {
+  auto fail = [&](const std::string& what) {
+    const std::string msg = "monitoring database " + file_.string() + ": " + what;
+    if (db_) sqlite3_close(db_);
+    db_ = nullptr;
+    throw ConfigError(msg);
+  };
+  if (sqlite3_open_v2(file_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK)
+    fail("cannot open: " + sqlite_error(db_));
+  sqlite3_busy_timeout(db_, 2000);
+  char* err = nullptr;
+  // WAL: readers (parsl-report, a user's sqlite3) never block the writer (Parsl #1889).
+  if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string e = err ? err : sqlite_error(db_);
+    sqlite3_free(err);
+    fail("cannot be written (" + e + "); is it locked by another program, or not a SQLite database?");
+  }
+  if (sqlite3_exec(db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string e = err ? err : sqlite_error(db_);
+    sqlite3_free(err);
+    fail("cannot create Parsl's tables: " + e);
+  }
+  // A database of another schema that happens to have our table names: refuse it.
+  for (const char* table : {"task", "try", "status", "workflow"}) {
+    sqlite3_stmt* st = nullptr;
+    const std::string q = std::string("PRAGMA table_info(") + table + ")";
+    std::set<std::string> cols;
+    if (sqlite3_prepare_v2(db_, q.c_str(), -1, &st, nullptr) == SQLITE_OK)
+      while (sqlite3_step(st) == SQLITE_ROW) cols.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    if (!cols.count("run_id") || (std::string(table) != "workflow" && !cols.count("task_id")))
+      fail(std::string("its table '") + table + "' is not Parsl's (a database of another program?)");
+  }
+  if (sqlite3_exec(db_, kIndexes, nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string e = err ? err : sqlite_error(db_);
+    sqlite3_free(err);
+    fail("cannot create its indexes: " + e + " (a database of another program?)");
+  }
+  sqlite3_stmt* st = nullptr;
+  const char* insert_workflow =
+      "INSERT OR REPLACE INTO workflow (run_id, workflow_name, workflow_version, time_began, host, user, rundir, "
+      "tasks_failed_count, tasks_completed_count) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)";
+  if (sqlite3_prepare_v2(db_, insert_workflow, -1, &st, nullptr) != SQLITE_OK) fail(sqlite_error(db_));
+  const std::string began = timestamp();
+  const char* user = std::getenv("USER");
+  sqlite3_bind_text(st, 1, run_id_.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, workflow_name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, "parsl-mpi 0.1", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, began.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, serial::this_host().c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 6, user ? user : std::to_string(::getuid()).c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 7, rundir.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("cannot write the workflow row: " + sqlite_error(db_));
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+MonitoringDb::~MonitoringDb() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (db_) sqlite3_close(db_);
+}
+
+void MonitoringDb::push(Op op) {
+  std::size_t size;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(op));
+    size = queue_.size();
+  }
+  if (size >= 8192) cv_.notify_one();  // else the writer wakes on its own every 200 ms
+}
+
+void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends,
+                        const std::string& executor) {
+  push({Kind::task, id, 0, 0, timestamp(), depends, func_name, memoize ? "True" : "False"});
+  (void)executor;
+}
+void MonitoringDb::status(std::uint64_t id, std::uint32_t try_id, std::string_view state) {
+  push({Kind::status, id, try_id, 0, timestamp(), std::string(state), {}, {}});
+}
+void MonitoringDb::try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor,
+                                bool in_process) {
+  push({Kind::try_launched, id, try_id, 0, timestamp(), executor, in_process ? serial::this_host() : std::string(), {}});
+}
+void MonitoringDb::try_running(std::uint64_t id, std::uint32_t try_id) {
+  push({Kind::try_running, id, try_id, 0, timestamp(), {}, {}, {}});
+}
+void MonitoringDb::try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history) {
+  push({Kind::try_returned, id, try_id, 0, timestamp(), fail_history, {}, {}});
+}
+void MonitoringDb::task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost) {
+  push({Kind::task_returned, id, fail_count, fail_cost, timestamp(), {}, {}, {}});
+}
+void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
+  push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, timestamp(), {}, {}, {}});
+  cv_.notify_one();
+}
+
+std::uint64_t MonitoringDb::written() const {
+  std::lock_guard lock(mutex_);
+  return written_;
+}
+
+void MonitoringDb::writer_loop() {
+  std::vector<Op> batch;
+  for (;;) {
+    bool stopping;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= 8192; });
+      batch.swap(queue_);
+      stopping = stop_;
+    }
+    if (!batch.empty()) write_batch(batch);
+    batch.clear();
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+void MonitoringDb::write_batch(std::vector<Op>& ops) {
+  constexpr std::size_t kinds = sizeof kStatements / sizeof kStatements[0];
+  sqlite3_stmt* st[kinds] = {};
+  bool ok = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  for (std::size_t k = 0; ok && k < kinds; ++k) ok = sqlite3_prepare_v2(db_, kStatements[k], -1, &st[k], nullptr) == SQLITE_OK;
+  std::uint64_t done = 0;
+  for (const Op& op : ops) {
+    if (!ok) break;
+    sqlite3_stmt* s = st[static_cast<std::size_t>(op.kind)];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    // ?1 id, ?2 run, ?3 a, ?4 b, ?5 c, ?6 time, ?7 try/count, ?8 number: each statement uses some.
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(op.id));
+    sqlite3_bind_text(s, 2, run_id_.c_str(), -1, SQLITE_STATIC);
+    if (op.kind == Kind::task) {  // depends, func name, memoize
+      sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 5, op.c.c_str(), -1, SQLITE_STATIC);
+    } else if (op.kind == Kind::status || op.kind == Kind::try_launched) {
+      sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
+      // The host is known here only for executors that run tasks in this process; an MPI
+      // worker's host is not (yet) reported back: NULL rather than a wrong one.
+      if (op.kind == Kind::try_launched && !op.b.empty()) sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
+    } else if (op.kind == Kind::try_returned) {
+      if (op.a.empty()) sqlite3_bind_null(s, 3);
+      else sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(s, 6, op.time.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, op.try_id);
+    sqlite3_bind_double(s, 8, op.number);
+    if (sqlite3_step(s) != SQLITE_DONE) ok = false;
+    else ++done;
+  }
+  std::string error;
+  if (!ok) error = sqlite_error(db_);
+  ok = sqlite3_exec(db_, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
+  for (auto* s : st) sqlite3_finalize(s);
+  std::lock_guard lock(mutex_);
+  if (ok) written_ += done;
+  else if (last_error_.empty()) {
+    last_error_ = error;
+    std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
+                 file_.c_str(), ops.size(), error.c_str());
+  }
+}
+
+}  // namespace parsl::detail

@@ -1,0 +1,75 @@
+#pragma once
+// Parsl-style monitoring at the kernel: a SQLite database in Parsl's schema
+// (parsl/monitoring/db_manager.py: workflow, task, try, status, node, block, resource), written
+// by one thread in transactions with prepared statements, so that the kernel's threads only
+// append records to a queue.
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct sqlite3;
+
+namespace parsl::detail {
+
+class MonitoringDb {
+ public:
+  /// Opens (creates) `file` with Parsl's tables and indexes in WAL mode, inserts the
+  /// workflow row and starts the writer. Throws ConfigError naming the file when it cannot
+  /// be opened or written (locked, not a database, a database of another schema).
+  MonitoringDb(const std::filesystem::path& file, std::string run_id, const std::string& workflow_name,
+               const std::string& rundir);
+  /// Writes what is queued and closes the database. Never throws (errors go to the log).
+  ~MonitoringDb();
+  MonitoringDb(const MonitoringDb&) = delete;
+  MonitoringDb& operator=(const MonitoringDb&) = delete;
+
+  // Each call appends a record for the writer; thread-safe, cheap (no I/O).
+  void task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends,
+            const std::string& executor);
+  void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
+  /// `in_process`: the executor runs tasks in this process, so the try's host is this one.
+  void try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor, bool in_process);
+  void try_running(std::uint64_t id, std::uint32_t try_id);
+  void try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history);
+  void task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost);
+  /// At the kernel's end: the workflow row's completion time and counts; then flushes.
+  void workflow_end(std::uint64_t completed, std::uint64_t failed);
+
+  const std::filesystem::path& file() const noexcept { return file_; }
+  /// Records written so far (for tests and the log).
+  std::uint64_t written() const;
+
+  /// Now as Parsl's DateTime text ("YYYY-MM-DD HH:MM:SS.ffffff", local time), as SQLAlchemy
+  /// stores it in SQLite.
+  static std::string timestamp();
+
+ private:
+  enum class Kind : std::uint8_t { task, status, try_launched, try_running, try_returned, task_returned, workflow_end };
+  struct Op {
+    Kind kind;
+    std::uint64_t id = 0;
+    std::uint32_t try_id = 0;
+    double number = 0;
+    std::string time, a, b, c;
+  };
+  void push(Op op);
+  void writer_loop();
+  void write_batch(std::vector<Op>& ops);
+
+  std::filesystem::path file_;
+  std::string run_id_;
+  sqlite3* db_ = nullptr;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Op> queue_;
+  bool stop_ = false;
+  std::uint64_t written_ = 0;
+  std::string last_error_;
+  std::thread writer_;
+};
+
+}  // namespace parsl::detail

@@ -1,0 +1,155 @@
+// The monitoring database: Parsl's tables, one row per task and try, states in order with
+// timestamps that never go back, for successes, retries, failures, dependency failures and
+// memo hits; and clear errors for a database that cannot be used.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../../runtime/src/monitoring.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+const auto doubled = parsl::app("monitoring_test.doubled", [](int x) { return 2 * x; });
+const auto always_fails = parsl::app("monitoring_test.always_fails", [](int) -> int {
+  throw std::runtime_error("no luck");
+});
+const auto cached = parsl::app("monitoring_test.cached", [](int x) { return x + 1; }, parsl::AppOptions{.cache = true});
+
+using Rows = std::vector<std::vector<std::string>>;
+
+Rows query(const std::string& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  Rows rows;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  } else {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const auto* t = sqlite3_column_text(st, i);
+        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "NULL");
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::vector<std::string> states_of(const std::string& file, std::uint64_t id) {
+  std::vector<std::string> out;
+  std::string last;
+  for (const auto& r : query(file, "SELECT task_status_name, timestamp FROM status WHERE task_id = " +
+                                       std::to_string(id) + " ORDER BY timestamp, rowid")) {
+    EXPECT_LE(last, r[1]) << "timestamps go back for task " << id;
+    last = r[1];
+    out.push_back(r[0]);
+  }
+  return out;
+}
+
+TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
+  parsl::Config c = parsl::test::thread_config();
+  c.monitoring = true;
+  std::string file;
+  std::uint64_t ok_id, failed_id, dep_id, memo_first, memo_hit;
+  {
+    parsl::DataFlowKernel dfk(c);
+    file = (dfk.run_dir() / "monitoring.db").string();
+    auto ok = doubled(21);
+    auto bad = always_fails.with({.retries = 2})(1);
+    auto dep = doubled(bad);
+    auto m1 = cached(5);
+    m1.get();
+    auto m2 = cached(5);
+    EXPECT_EQ(ok.get(), 42);
+    EXPECT_THROW(bad.get(), std::runtime_error);
+    EXPECT_THROW(dep.get(), parsl::DependencyError);
+    EXPECT_EQ(m2.get(), 6);
+    ok_id = ok.task_id();
+    failed_id = bad.task_id();
+    dep_id = dep.task_id();
+    memo_first = m1.task_id();
+    memo_hit = m2.task_id();
+    dfk.cleanup();
+  }
+  EXPECT_EQ(query(file, "SELECT count(*) FROM task")[0][0], "5");
+  EXPECT_EQ(states_of(file, ok_id), (std::vector<std::string>{"pending", "launched", "running", "exec_done"}));
+  EXPECT_EQ(states_of(file, failed_id),
+            (std::vector<std::string>{"pending", "launched", "running", "fail_retryable", "launched", "running",
+                                      "fail_retryable", "launched", "running", "failed"}));
+  EXPECT_EQ(states_of(file, dep_id), (std::vector<std::string>{"pending", "dep_fail"}));
+  EXPECT_EQ(states_of(file, memo_first).back(), "exec_done");
+  EXPECT_EQ(states_of(file, memo_hit), (std::vector<std::string>{"pending", "memo_done"}));
+
+  // Tries: one for the success, three for the failure (each with its error), none for the others.
+  const auto tries = query(file, "SELECT task_id, try_id, task_executor, task_try_time_launched, "
+                                 "task_try_time_running, task_try_time_returned, task_fail_history, hostname "
+                                 "FROM try ORDER BY task_id, try_id");
+  std::map<std::string, int> per_task;
+  for (const auto& t : tries) {
+    ++per_task[t[0]];
+    EXPECT_EQ(t[2], "threads");
+    EXPECT_LE(t[3], t[4]);  // launched <= running <= returned
+    EXPECT_LE(t[4], t[5]);
+    EXPECT_NE(t[5], "NULL");
+    EXPECT_NE(t[7], "NULL");
+    if (t[0] == std::to_string(failed_id)) {
+      EXPECT_NE(t[6].find("no luck"), std::string::npos) << t[6];
+    }
+    if (t[0] == std::to_string(ok_id)) {
+      EXPECT_EQ(t[6], "NULL");
+    }
+  }
+  EXPECT_EQ(per_task[std::to_string(ok_id)], 1);
+  EXPECT_EQ(per_task[std::to_string(failed_id)], 3);
+  EXPECT_EQ(per_task.count(std::to_string(dep_id)), 0u);
+  EXPECT_EQ(per_task.count(std::to_string(memo_hit)), 0u);
+
+  const auto task = query(file, "SELECT task_fail_count, task_func_name, task_memoize, task_depends, "
+                                "task_time_invoked <= task_time_returned FROM task WHERE task_id = " +
+                                    std::to_string(failed_id));
+  ASSERT_EQ(task.size(), 1u);
+  EXPECT_EQ(task[0][0], "3");
+  EXPECT_EQ(task[0][1], "monitoring_test.always_fails");
+  EXPECT_EQ(task[0][2], "False");
+  EXPECT_EQ(task[0][4], "1");
+  EXPECT_EQ(query(file, "SELECT task_depends FROM task WHERE task_id = " + std::to_string(dep_id))[0][0],
+            std::to_string(failed_id));
+  const auto wf = query(file, "SELECT time_completed IS NOT NULL, tasks_completed_count, tasks_failed_count FROM workflow");
+  ASSERT_EQ(wf.size(), 1u);
+  EXPECT_EQ(wf[0], (std::vector<std::string>{"1", "3", "2"}));
+}
+
+TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
+  const auto dir = parsl::test::scratch_dir();
+  const std::string foreign = (dir / "foreign.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE task (name TEXT, owner TEXT)", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  try {
+    parsl::detail::MonitoringDb db(foreign, "r", "w", "/tmp");
+    FAIL() << "a foreign database was accepted";
+  } catch (const parsl::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("foreign.db"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not Parsl's"), std::string::npos) << e.what();
+  }
+  const std::string junk = (dir / "junk.db").string();
+  std::ofstream(junk) << "this is not a database at all, just text that is long enough to have a header....";
+  EXPECT_THROW(parsl::detail::MonitoringDb(junk, "r", "w", "/tmp"), parsl::ConfigError);
+  EXPECT_THROW(parsl::detail::MonitoringDb("/proc/no/such/dir/m.db", "r", "w", "/tmp"), parsl::ConfigError);
+}
+
+}  // namespace
