@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <set>
+#include <unordered_map>
 
 #include "parsl/runtime/errors.hpp"
 #include "parsl/serial/remote_error.hpp"
@@ -67,12 +68,12 @@ CREATE INDEX IF NOT EXISTS ix_resource_task ON resource (task_id, run_id);
 constexpr const char* kStatements[] = {
     // Kind::task
     "INSERT OR REPLACE INTO task (task_id, run_id, task_depends, task_func_name, task_memoize, task_time_invoked, "
-    "task_fail_count, task_fail_cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)",
+    "task_fail_count, task_fail_cost, task_time_returned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10)",
     // Kind::status
     "INSERT OR IGNORE INTO status (task_id, run_id, task_status_name, timestamp, try_id) VALUES (?1, ?2, ?3, ?6, ?7)",
     // Kind::try_launched
-    "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname) "
-    "VALUES (?7, ?1, ?2, ?3, ?6, ?4)",
+    "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname, "
+    "task_try_time_running, task_try_time_returned, task_fail_history) VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5)",
     // Kind::try_running
     "UPDATE try SET task_try_time_running = ?6 WHERE try_id = ?7 AND task_id = ?1 AND run_id = ?2",
     // Kind::try_returned
@@ -89,18 +90,22 @@ std::string sqlite_error(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of
 
 }  // namespace
 
-std::string MonitoringDb::timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const long us = static_cast<long>(
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000);
+std::int64_t MonitoringDb::now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string MonitoringDb::format_time(std::int64_t us) {
+  const std::time_t t = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};
   ::localtime_r(&t, &tm);
   char buf[40];
   const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06ld", us);
+  std::snprintf(buf + n, sizeof buf - n, ".%06ld", static_cast<long>(us % 1000000));
   return buf;
 }
+
+std::string MonitoringDb::timestamp() { return format_time(now_us()); }
 
 MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id, const std::string& workflow_name,
                            const std::string& rundir)
@@ -138,10 +143,16 @@ MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id
     if (!cols.count("run_id") || (std::string(table) != "workflow" && !cols.count("task_id")))
       fail(std::string("its table '") + table + "' is not Parsl's (a database of another program?)");
   }
-  if (sqlite3_exec(db_, kIndexes, nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string e = err ? err : sqlite_error(db_);
+  // The secondary indexes are made at the end (the destructor): kept up row by row during
+  // the run they cost the writer most of its time. Made here too when the database already
+  // has them (a reader's queries stay fast); an index of a foreign schema fails here.
+  if (sqlite3_exec(db_, "SAVEPOINT probe", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    const bool ok = sqlite3_exec(db_, kIndexes, nullptr, nullptr, &err) == SQLITE_OK;
+    const std::string e = ok ? std::string() : (err ? err : sqlite_error(db_));
     sqlite3_free(err);
-    fail("cannot create its indexes: " + e + " (a database of another program?)");
+    err = nullptr;
+    sqlite3_exec(db_, "ROLLBACK TO probe; RELEASE probe", nullptr, nullptr, nullptr);
+    if (!ok) fail("cannot create its indexes: " + e + " (a database of another program?)");
   }
   sqlite3_stmt* st = nullptr;
   const char* insert_workflow =
@@ -170,7 +181,14 @@ MonitoringDb::~MonitoringDb() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
-  if (db_) sqlite3_close(db_);
+  if (db_) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, kIndexes, nullptr, nullptr, &err) != SQLITE_OK)
+      std::fprintf(stderr, "parsl: monitoring database %s: cannot create its indexes: %s\n", file_.c_str(),
+                   err ? err : sqlite_error(db_).c_str());
+    sqlite3_free(err);
+    sqlite3_close(db_);
+  }
 }
 
 void MonitoringDb::push(Op op) {
@@ -184,28 +202,27 @@ void MonitoringDb::push(Op op) {
 }
 
 void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends,
-                        const std::string& executor) {
-  push({Kind::task, id, 0, 0, timestamp(), depends, func_name, memoize ? "True" : "False"});
-  (void)executor;
+                        const std::string& /*executor*/) {
+  push({Kind::task, id, 0, 0, now_us(), memoize ? "True" : "False", depends, func_name});
 }
 void MonitoringDb::status(std::uint64_t id, std::uint32_t try_id, std::string_view state) {
-  push({Kind::status, id, try_id, 0, timestamp(), std::string(state), {}, {}});
+  push({Kind::status, id, try_id, 0, now_us(), state, {}, {}});
 }
 void MonitoringDb::try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor,
                                 bool in_process) {
-  push({Kind::try_launched, id, try_id, 0, timestamp(), executor, in_process ? serial::this_host() : std::string(), {}});
+  push({Kind::try_launched, id, try_id, 0, now_us(), {}, executor, in_process ? serial::this_host() : std::string()});
 }
 void MonitoringDb::try_running(std::uint64_t id, std::uint32_t try_id) {
-  push({Kind::try_running, id, try_id, 0, timestamp(), {}, {}, {}});
+  push({Kind::try_running, id, try_id, 0, now_us(), {}, {}, {}});
 }
 void MonitoringDb::try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history) {
-  push({Kind::try_returned, id, try_id, 0, timestamp(), fail_history, {}, {}});
+  push({Kind::try_returned, id, try_id, 0, now_us(), {}, fail_history, {}});
 }
 void MonitoringDb::task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost) {
-  push({Kind::task_returned, id, fail_count, fail_cost, timestamp(), {}, {}, {}});
+  push({Kind::task_returned, id, fail_count, fail_cost, now_us(), {}, {}, {}});
 }
 void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
-  push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, timestamp(), {}, {}, {}});
+  push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, now_us(), {}, {}, {}});
   cv_.notify_one();
 }
 
@@ -238,9 +255,64 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
   sqlite3_stmt* st[kinds] = {};
   bool ok = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
   for (std::size_t k = 0; ok && k < kinds; ++k) ok = sqlite3_prepare_v2(db_, kStatements[k], -1, &st[k], nullptr) == SQLITE_OK;
+  // Coalesce: a try's running and returned records, and a task's returned record, go into
+  // the INSERT of the same batch when it has one. Short tasks live within one batch: this
+  // halves the statements per task.
+  {
+    std::unordered_map<std::uint64_t, std::size_t> task_at;
+    std::unordered_map<std::uint64_t, std::size_t> try_at;  // id * 2^20 + try
+    auto try_key = [](const Op& o) { return (o.id << 20) ^ o.try_id; };
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      Op& o = ops[i];
+      switch (o.kind) {
+        case Kind::task: task_at[o.id] = i; break;
+        case Kind::try_launched: try_at[try_key(o)] = i; break;
+        case Kind::try_running:
+          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
+            ops[it->second].running_us = o.time_us;
+            o.merged = true;
+          }
+          break;
+        case Kind::try_returned:
+          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
+            ops[it->second].returned_us = o.time_us;
+            ops[it->second].failure = std::move(o.a);
+            o.merged = true;
+          }
+          break;
+        case Kind::task_returned:
+          if (auto it = task_at.find(o.id); it != task_at.end()) {
+            Op& t = ops[it->second];
+            t.returned_us = o.time_us;
+            t.try_id = o.try_id;
+            t.number = o.number;
+            o.merged = true;
+          }
+          break;
+        default: break;
+      }
+    }
+  }
   std::uint64_t done = 0;
+  std::int64_t cached_second = -1;
+  std::string cached_text, time_text;
+  auto text_of = [&](std::int64_t us) {
+    // One formatting per second of records: the date part changes once a second.
+    if (us / 1000000 != cached_second) {
+      cached_second = us / 1000000;
+      cached_text = format_time(cached_second * 1000000);
+      cached_text.resize(cached_text.size() - 7);  // "YYYY-MM-DD HH:MM:SS"
+    }
+    char frac[24];
+    std::snprintf(frac, sizeof frac, ".%06ld", static_cast<long>(us % 1000000));
+    return cached_text + frac;
+  };
   for (const Op& op : ops) {
     if (!ok) break;
+    if (op.merged) {
+      ++done;
+      continue;
+    }
     sqlite3_stmt* s = st[static_cast<std::size_t>(op.kind)];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -250,17 +322,23 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
     if (op.kind == Kind::task) {  // depends, func name, memoize
       sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
       sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 5, op.c.c_str(), -1, SQLITE_STATIC);
-    } else if (op.kind == Kind::status || op.kind == Kind::try_launched) {
+      sqlite3_bind_text(s, 5, op.name.data(), static_cast<int>(op.name.size()), SQLITE_STATIC);
+    } else if (op.kind == Kind::status) {
+      sqlite3_bind_text(s, 3, op.name.data(), static_cast<int>(op.name.size()), SQLITE_STATIC);
+    } else if (op.kind == Kind::try_launched) {
       sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
       // The host is known here only for executors that run tasks in this process; an MPI
       // worker's host is not (yet) reported back: NULL rather than a wrong one.
-      if (op.kind == Kind::try_launched && !op.b.empty()) sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
+      if (!op.b.empty()) sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
+      if (!op.failure.empty()) sqlite3_bind_text(s, 5, op.failure.c_str(), -1, SQLITE_STATIC);
+      if (op.running_us) sqlite3_bind_text(s, 9, text_of(op.running_us).c_str(), -1, SQLITE_TRANSIENT);
     } else if (op.kind == Kind::try_returned) {
       if (op.a.empty()) sqlite3_bind_null(s, 3);
       else sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
     }
-    sqlite3_bind_text(s, 6, op.time.c_str(), -1, SQLITE_STATIC);
+    if (op.returned_us) sqlite3_bind_text(s, 10, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
+    time_text = text_of(op.time_us);
+    sqlite3_bind_text(s, 6, time_text.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, op.try_id);
     sqlite3_bind_double(s, 8, op.number);
     if (sqlite3_step(s) != SQLITE_DONE) ok = false;

@@ -49,13 +49,24 @@ class MonitoringDb {
 
  private:
   enum class Kind : std::uint8_t { task, status, try_launched, try_running, try_returned, task_returned, workflow_end };
+  // Cheap to make on the kernel's threads: the time as microseconds (formatted by the
+  // writer), state names as views of static strings, text only where a record has some.
   struct Op {
     Kind kind;
     std::uint64_t id = 0;
     std::uint32_t try_id = 0;
     double number = 0;
-    std::string time, a, b, c;
+    std::int64_t time_us = 0;
+    std::string_view name;  // a static string: a state's name, "True"/"False"
+    std::string a, b;
+    // Filled by the writer when later records of the same try or task are in the same batch
+    // (one INSERT instead of an INSERT and UPDATEs): running and returned times, failure.
+    std::int64_t running_us = 0, returned_us = 0;
+    std::string failure;
+    bool merged = false;
   };
+  static std::int64_t now_us();
+  static std::string format_time(std::int64_t us);
   void push(Op op);
   void writer_loop();
   void write_batch(std::vector<Op>& ops);

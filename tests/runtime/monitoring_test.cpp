@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,13 @@ const auto always_fails = parsl::app("monitoring_test.always_fails", [](int) -> 
   throw std::runtime_error("no luck");
 });
 const auto cached = parsl::app("monitoring_test.cached", [](int x) { return x + 1; }, parsl::AppOptions{.cache = true});
+
+// Longer than the writer's batches: its records are written in several transactions
+// (INSERT, then UPDATEs), where short tasks' go in one.
+const auto slow = parsl::app("monitoring_test.slow", [](int x) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  return x;
+});
 
 using Rows = std::vector<std::vector<std::string>>;
 
@@ -61,17 +70,24 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
   parsl::Config c = parsl::test::thread_config();
   c.monitoring = true;
   std::string file;
-  std::uint64_t ok_id, failed_id, dep_id, memo_first, memo_hit;
+  std::uint64_t ok_id, failed_id, dep_id, memo_first, memo_hit, slow_id;
   {
     parsl::DataFlowKernel dfk(c);
     file = (dfk.run_dir() / "monitoring.db").string();
     auto ok = doubled(21);
+    auto long_one = slow(7);
+    // Two threads: the third slow task waits, so it starts running in a later batch.
+    auto waits1 = slow(8);
+    auto waits2 = slow(9);
     auto bad = always_fails.with({.retries = 2})(1);
     auto dep = doubled(bad);
     auto m1 = cached(5);
     m1.get();
     auto m2 = cached(5);
     EXPECT_EQ(ok.get(), 42);
+    EXPECT_EQ(long_one.get(), 7);
+    EXPECT_EQ(waits1.get() + waits2.get(), 17);
+    slow_id = long_one.task_id();
     EXPECT_THROW(bad.get(), std::runtime_error);
     EXPECT_THROW(dep.get(), parsl::DependencyError);
     EXPECT_EQ(m2.get(), 6);
@@ -82,7 +98,20 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
     memo_hit = m2.task_id();
     dfk.cleanup();
   }
-  EXPECT_EQ(query(file, "SELECT count(*) FROM task")[0][0], "5");
+  EXPECT_EQ(query(file, "SELECT count(*) FROM task")[0][0], "8");
+  // Every slow try has its running time, whether it was written with the launch or later.
+  EXPECT_EQ(query(file, "SELECT count(*) FROM try t JOIN task k USING (task_id, run_id) WHERE "
+                        "k.task_func_name = 'monitoring_test.slow' AND t.task_try_time_running > "
+                        "t.task_try_time_launched AND t.task_try_time_returned > t.task_try_time_running")[0][0],
+            "3");
+  EXPECT_EQ(states_of(file, slow_id), (std::vector<std::string>{"pending", "launched", "running", "exec_done"}));
+  const auto slow_try = query(file, "SELECT task_try_time_running IS NOT NULL, task_try_time_returned > "
+                                    "task_try_time_running FROM try WHERE task_id = " + std::to_string(slow_id));
+  ASSERT_EQ(slow_try.size(), 1u);
+  EXPECT_EQ(slow_try[0], (std::vector<std::string>{"1", "1"}));
+  EXPECT_EQ(query(file, "SELECT task_time_returned > task_time_invoked FROM task WHERE task_id = " +
+                            std::to_string(slow_id))[0][0],
+            "1");
   EXPECT_EQ(states_of(file, ok_id), (std::vector<std::string>{"pending", "launched", "running", "exec_done"}));
   EXPECT_EQ(states_of(file, failed_id),
             (std::vector<std::string>{"pending", "launched", "running", "fail_retryable", "launched", "running",
@@ -127,7 +156,7 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
             std::to_string(failed_id));
   const auto wf = query(file, "SELECT time_completed IS NOT NULL, tasks_completed_count, tasks_failed_count FROM workflow");
   ASSERT_EQ(wf.size(), 1u);
-  EXPECT_EQ(wf[0], (std::vector<std::string>{"1", "3", "2"}));
+  EXPECT_EQ(wf[0], (std::vector<std::string>{"1", "6", "2"}));
 }
 
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
