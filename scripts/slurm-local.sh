@@ -196,6 +196,16 @@ stop() {
     fi
   fi
   stop_daemon slurmd "$base/slurmd.pid"
+  # A job step's slurmstepd can outlive slurmd (seen after a test suite: one step daemon
+  # with no child left, waiting to report). This script owns the only Slurm here (it
+  # refuses a slurm.conf it did not write), so every slurmstepd left is one of ours.
+  local p n
+  for p in $(pgrep -x -r D,R,S,T slurmstepd || true); do
+    say "slurmstepd ($p) outlived slurmd: stopping it"
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  for n in $(seq 1 20); do pgrep -x -r D,R,S,T slurmstepd >/dev/null || break; sleep 0.5; done
+  for p in $(pgrep -x -r D,R,S,T slurmstepd || true); do kill -KILL "$p" 2>/dev/null || true; done
   stop_daemon slurmctld "$base/slurmctld.pid"
   stop_daemon munged "$base/munged.pid"
 }
