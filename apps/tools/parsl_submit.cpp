@@ -135,10 +135,7 @@ Parsed parse(int argc, char** argv) {
 
 Settings effective(const Parsed& p) {
   Settings s;
-  if (!p.site.empty()) {
-    s = load_profile(find_site(p.site));
-    s.set("description", s.get("description"), "--site " + p.site);
-  }
+  if (!p.site.empty()) s = load_profile(find_site(p.site));
   s.merge(p.cli);
   return s;
 }

@@ -111,10 +111,7 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
                                                              config_.checkpoint_period, logger_,
                                                              config_.on_checkpoint);
     if (config_.monitoring) {
-      monitor_ = std::make_unique<detail::MonitoringDb>(run_dir_ / "monitoring.db", run_dir_.filename().string() + "-" +
-                                                        std::to_string(::getpid()) + "-" +
-                                                        std::to_string(::time(nullptr)),
-                                                        "parsl-mpi", std::filesystem::absolute(run_dir_).string());
+      monitor_ = detail::MonitoringDb::for_run(run_dir_);
       logger_.info("monitoring to " + monitor_->file().string());
     }
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");
@@ -171,40 +168,15 @@ void DataFlowKernel::set_state(TaskRecord& t, TaskState s) noexcept {
   const TaskState old = t.state_.exchange(s, std::memory_order_acq_rel);
   counts_[static_cast<std::size_t>(old)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
-  if (monitor_) monitor_status(t, s);
+  if (monitor_) monitor_->state_changed(t.id_, t.tries_, s, t.executor_, t.last_failure_, t.fail_cost_);
 }
 
 bool DataFlowKernel::change_state(TaskRecord& t, TaskState from, TaskState to) noexcept {
   if (!t.state_.compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
   counts_[static_cast<std::size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(to)].fetch_add(1, std::memory_order_relaxed);
-  if (monitor_) monitor_status(t, to);
+  if (monitor_) monitor_->state_changed(t.id_, t.tries_, to, t.executor_, t.last_failure_, t.fail_cost_);
   return true;
-}
-
-void DataFlowKernel::monitor_status(TaskRecord& t, TaskState s) noexcept {
-  try {
-    const std::uint32_t try_id = t.tries_;
-    monitor_->status(t.id_, try_id, to_string(s));
-    switch (s) {
-      case TaskState::launched:
-        monitor_->try_launched(t.id_, try_id, t.executor_ ? t.executor_->label() : "",
-                               t.executor_ && t.executor_->runs_in_process());
-        break;
-      case TaskState::running: monitor_->try_running(t.id_, try_id); break;
-      case TaskState::exec_done:
-      case TaskState::failed:
-      case TaskState::fail_retryable:
-        if (try_id > 0) monitor_->try_returned(t.id_, try_id, t.error_ || s == TaskState::fail_retryable ? t.last_failure_ : "");
-        if (s != TaskState::fail_retryable) monitor_->task_returned(t.id_, t.tries_ - (s == TaskState::exec_done ? 1 : 0), t.fail_cost_);
-        break;
-      case TaskState::dep_fail:
-      case TaskState::memo_done: monitor_->task_returned(t.id_, 0, 0); break;
-      default: break;
-    }
-  } catch (...) {
-    // Monitoring must never fail a task; the writer reports its own errors.
-  }
 }
 
 Executor* DataFlowKernel::choose_executor(const TaskRecord& t) {
@@ -275,8 +247,7 @@ void DataFlowKernel::submit(std::shared_ptr<TaskRecord> task, const CallOptions&
   if (monitor_) {
     std::string depends;
     for_each_input(t, [&](TaskRecord& dep) { depends += (depends.empty() ? "" : ",") + std::to_string(dep.id_); });
-    monitor_->task(t.id_, t.app_name(), t.app().options.cache, depends, t.executor_->label());
-    monitor_->status(t.id_, 0, to_string(TaskState::pending));
+    monitor_->task(t.id_, t.app_name(), t.app().options.cache, depends);
   }
   if (logger_.enabled(LogLevel::debug))
     logger_.debug("task " + std::to_string(t.id_) + " submitted (app '" + t.app_name() + "')");

@@ -174,6 +174,13 @@ MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id
   writer_ = std::thread([this] { writer_loop(); });
 }
 
+std::unique_ptr<MonitoringDb> MonitoringDb::for_run(const std::filesystem::path& run_dir) {
+  const std::string run_id =
+      run_dir.filename().string() + "-" + std::to_string(::getpid()) + "-" + std::to_string(::time(nullptr));
+  return std::make_unique<MonitoringDb>(run_dir / "monitoring.db", run_id, "parsl-mpi",
+                                        std::filesystem::absolute(run_dir).string());
+}
+
 MonitoringDb::~MonitoringDb() {
   {
     std::lock_guard lock(mutex_);
@@ -201,9 +208,34 @@ void MonitoringDb::push(Op op) {
   if (size >= 8192) cv_.notify_one();  // else the writer wakes on its own every 200 ms
 }
 
-void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends,
-                        const std::string& /*executor*/) {
+void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends) {
   push({Kind::task, id, 0, 0, now_us(), memoize ? "True" : "False", depends, func_name});
+  status(id, 0, to_string(TaskState::pending));
+}
+
+void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskState s, const Executor* executor,
+                                 const std::string& failure, double fail_cost) noexcept {
+  try {
+    status(id, try_id, to_string(s));
+    switch (s) {
+      case TaskState::launched:
+        try_launched(id, try_id, executor ? executor->label() : "", executor && executor->runs_in_process());
+        break;
+      case TaskState::running: try_running(id, try_id); break;
+      case TaskState::exec_done:
+      case TaskState::failed:
+      case TaskState::fail_retryable:
+        if (try_id > 0) try_returned(id, try_id, s == TaskState::exec_done ? std::string() : failure);
+        // Failures so far: every try but a successful last one.
+        if (s != TaskState::fail_retryable) task_returned(id, try_id - (s == TaskState::exec_done ? 1 : 0), fail_cost);
+        break;
+      case TaskState::dep_fail:
+      case TaskState::memo_done: task_returned(id, 0, 0); break;
+      default: break;
+    }
+  } catch (...) {
+    // Monitoring must never fail a task; the writer reports its own errors.
+  }
 }
 void MonitoringDb::status(std::uint64_t id, std::uint32_t try_id, std::string_view state) {
   push({Kind::status, id, try_id, 0, now_us(), state, {}, {}});

@@ -6,10 +6,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/task_state.hpp"
 
 struct sqlite3;
 
@@ -23,13 +27,21 @@ class MonitoringDb {
   MonitoringDb(const std::filesystem::path& file, std::string run_id, const std::string& workflow_name,
                const std::string& rundir);
   /// Writes what is queued and closes the database. Never throws (errors go to the log).
+  /// The database of the run in `run_dir`: run_dir/monitoring.db, with a run id unique to
+  /// this run (folder, pid, start time).
+  static std::unique_ptr<MonitoringDb> for_run(const std::filesystem::path& run_dir);
   ~MonitoringDb();
   MonitoringDb(const MonitoringDb&) = delete;
   MonitoringDb& operator=(const MonitoringDb&) = delete;
 
   // Each call appends a record for the writer; thread-safe, cheap (no I/O).
-  void task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends,
-            const std::string& executor);
+  /// A submitted task: its row and its `pending` status. `depends`: its inputs' ids, comma-separated.
+  void task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends);
+  /// A task entered state `s` in try `try_id` (0: not launched yet): its status row, and
+  /// what the state means for its try row (launched, running, returned with `failure`)
+  /// and its task row (returned, with its fail count and `fail_cost`). Never throws.
+  void state_changed(std::uint64_t id, std::uint32_t try_id, TaskState s, const Executor* executor,
+                     const std::string& failure, double fail_cost) noexcept;
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   /// `in_process`: the executor runs tasks in this process, so the try's host is this one.
   void try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor, bool in_process);

@@ -97,7 +97,6 @@ class DataFlowKernel {
   void set_state(detail::TaskRecord& t, TaskState s) noexcept;
   /// set_state only if the task is in state `from`; returns whether it was.
   bool change_state(detail::TaskRecord& t, TaskState from, TaskState to) noexcept;
-  void monitor_status(detail::TaskRecord& t, TaskState s) noexcept;
   void finish_cancelled(const std::shared_ptr<detail::TaskRecord>& task);
   /// Argument futures and DataFuture inputs alike.
   static void for_each_input(const detail::TaskRecord& t, const std::function<void(detail::TaskRecord&)>& fn);
