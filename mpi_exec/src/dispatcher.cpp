@@ -49,7 +49,7 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
     const bool live = w != where_.end() && w->second.attempt == e.attempt;
     TaskHandle h;
     if (live) {
-      if (e.kind == EventKind::started) {
+      if (e.kind == EventKind::started || e.kind == EventKind::usage) {  // the try goes on
         if (at_root_) h = w->second.handle;
       } else {
         h = std::move(w->second.handle);

@@ -1,5 +1,9 @@
 #include "loops.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -9,6 +13,8 @@
 #include "parsl/mpi_exec/root_core.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/resource_sample.hpp"
+#include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
 #include "pinning.hpp"
 
@@ -32,6 +38,46 @@ MPI_Comm task_communicator(Channel& ch, const Placement& p) {
   return comm;
 }
 
+// Every `interval` seconds, a resource sample of the worker's running try (monitoring's
+// `resource` table): its bash or isolated process group, else the runner thread. An MPI
+// app runs on the communication thread itself and is not sampled.
+class UsageSampler {
+ public:
+  explicit UsageSampler(double interval)
+      : every_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval))),
+        next_(Clock::now() + every_) {}
+  void maybe_sample(WorkerCore& core, Clock::time_point now, pid_t runner) {
+    if (every_.count() <= 0 || now < next_) return;
+    next_ = now + every_;
+    const auto r = core.running_try();
+    if (!r) return;
+    const pid_t child = running_task_process();
+    ResourceSample s = sample_resources(child, child != 0 ? 0 : runner);
+    if (s.pid == 0) return;  // gone meanwhile
+    const double cpu = s.time_user + s.time_system;
+    const bool same = last_id_ == r->id && last_attempt_ == r->attempt && last_child_ == child;
+    s.interval = std::max(0.0, static_cast<double>(s.time_us - (same ? last_us_ : r->started_us)) / 1e6);
+    // CPU percent over the interval; at a try's first sample only a child's CPU time is all
+    // its own (a runner thread's counts earlier tries too).
+    if (s.interval > 0 && (same || child != 0)) s.cpu_percent = 100.0 * (cpu - (same ? last_cpu_ : 0.0)) / s.interval;
+    last_id_ = r->id;
+    last_attempt_ = r->attempt;
+    last_child_ = child;
+    last_cpu_ = cpu;
+    last_us_ = s.time_us;
+    core.report_usage(r->id, r->attempt, serial::encode(s));
+  }
+
+ private:
+  Clock::duration every_;
+  Clock::time_point next_;
+  std::uint64_t last_id_ = 0;
+  std::uint32_t last_attempt_ = 0;
+  pid_t last_child_ = 0;
+  double last_cpu_ = 0;
+  std::int64_t last_us_ = 0;
+};
+
 [[noreturn]] void unexpected(int me, int source, int tag, const char* role, int parent) {
   throw ProtocolError("rank " + std::to_string(me) + " (" + role + ") got a message with tag " + std::to_string(tag) +
                       " from rank " + std::to_string(source) + "; it takes task messages only from its parent, rank " +
@@ -52,9 +98,12 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
   TaskBinder binder(opts.pin);
   core.set_binder([&binder](const Placement* p) { binder.apply(p); });
-  std::thread runner([&core] {
+  std::atomic<pid_t> runner_tid{0};  // in-process tasks are sampled as this thread
+  std::thread runner([&core, &runner_tid] {
+    runner_tid.store(::gettid(), std::memory_order_relaxed);
     while (auto task = core.wait_next()) core.execute(*task);
   });
+  UsageSampler sampler(opts.sample_interval);
   struct JoinRunner {
     WorkerCore& core;
     std::thread& thread;
@@ -82,6 +131,7 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
     }
     const auto now = Clock::now();
     core.check_running(now);
+    sampler.maybe_sample(core, now, runner_tid.load(std::memory_order_relaxed));
     if (auto p = core.take_mpi_start()) {
       // An MPI task runs on this thread (MPI_THREAD_FUNNELED is enough). The worker holds no
       // other work, so nothing waits while this thread is away; its start goes up first.
@@ -196,6 +246,7 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
   const RankPlace& me = topo.place(0);
   RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
                 exec ? exec->machine() : Machine{});
+  if (exec) root.set_worker_places(exec->machine(), exec->options().pin);
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;

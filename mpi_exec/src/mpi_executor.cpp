@@ -45,7 +45,18 @@ MpiOptions MpiOptions::from_config(const Config& config) {
                         "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin)");
     }
   }
+  if (!(config.monitoring_interval >= 0 && config.monitoring_interval <= 86400))
+    throw ConfigError("Config::monitoring_interval must be from 0 (no samples) to 86400 s, got " +
+                      std::to_string(config.monitoring_interval));
+  if (config.monitoring) o.sample_interval = config.monitoring_interval;
   return o;
+}
+
+std::vector<Executor::Node> MpiExecutor::nodes() const {
+  std::vector<Node> out;
+  for (const auto& n : machine_.nodes())
+    out.push_back(Node{n.hw.host, n.hw.cores, n.hw.memory, static_cast<int>(n.workers.size())});
+  return out;
 }
 
 MpiExecutor::MpiExecutor(MpiOptions options) : Executor(options.label), options_(std::move(options)) {}

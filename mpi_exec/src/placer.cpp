@@ -314,10 +314,13 @@ bool Placer::on_event(const Event& e) {
       }
       return true;
     case EventKind::started:
+    case EventKind::usage:
+      if (idx == 0 && e.started_us) a.started_us = e.started_us;
       if (idx == 0 && !a.reported && !a.cancelled) outcomes_.push_back(Outcome{e, a.handle});
       return true;
     case EventKind::succeeded:
     case EventKind::failed:
+      if (idx == 0 && e.started_us) a.started_us = e.started_us;
       break;
   }
   if (idx >= a.members.size() || a.done[idx]) return true;
@@ -340,7 +343,7 @@ bool Placer::on_event(const Event& e) {
   if (e.kind == EventKind::succeeded && idx == 0) a.value = e.payload;
   if (a.done_count == a.members.size()) {
     if (!a.reported && !a.cancelled) {
-      Event done{id, e.attempt, EventKind::succeeded, a.members[0].rank, std::move(a.value), e.seconds};
+      Event done{id, e.attempt, EventKind::succeeded, a.members[0].rank, std::move(a.value), e.seconds, a.started_us};
       outcomes_.push_back(Outcome{std::move(done), a.handle});
       a.reported = true;
     }

@@ -36,6 +36,19 @@ void check_tasks(const std::vector<TaskMsg>& tasks, int source, const char* what
 }
 }  // namespace
 
+ResourceSample decode_usage(std::string_view bytes, int source) {
+  ResourceSample s;
+  try {
+    s = serial::decode<ResourceSample>(bytes);
+  } catch (const SerializationError& e) {
+    throw ProtocolError("malformed resource sample of " + std::to_string(bytes.size()) + " bytes from rank " +
+                        std::to_string(source) + ": " + e.what());
+  }
+  if (s.status.size() > 64 || !(s.interval >= 0) || !(s.time_user >= 0) || !(s.memory_resident >= 0))
+    throw ProtocolError("resource sample from rank " + std::to_string(source) + " holds impossible values");
+  return s;
+}
+
 DownMsg decode_down(std::string_view bytes, int source) {
   DownMsg m = decode_checked<DownMsg>(bytes, source, "task");
   if (static_cast<std::uint8_t>(m.control) > 2)
@@ -65,12 +78,16 @@ UpMsg decode_up(std::string_view bytes, int source) {
     throw ProtocolError("result message from rank " + std::to_string(source) + " grants negative credit " +
                         std::to_string(m.credit));
   for (const auto& e : m.events) {
-    if (static_cast<std::uint8_t>(e.kind) > 3)
+    if (static_cast<std::uint8_t>(e.kind) > 4)
       throw ProtocolError("result message from rank " + std::to_string(source) + " has an event of unknown kind " +
                           std::to_string(static_cast<int>(e.kind)) + " for task " + std::to_string(e.id));
     if (!(e.seconds >= 0 && e.seconds <= kMaxWalltime * 2))
       throw ProtocolError("result message from rank " + std::to_string(source) + " gives task " +
                           std::to_string(e.id) + " a run time of " + std::to_string(e.seconds) + " s");
+    if (e.started_us < 0)
+      throw ProtocolError("result message from rank " + std::to_string(source) + " gives task " +
+                          std::to_string(e.id) + " a start time before 1970 (" + std::to_string(e.started_us) + " us)");
+    if (e.kind == EventKind::usage) (void)decode_usage(e.payload, source);
   }
   check_tasks(m.returned, source, "result");
   return m;

@@ -7,7 +7,26 @@ namespace parsl::mpi {
 RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply, Machine machine)
     : d_(std::move(children), max_batch, /*at_root=*/true),
       placer_(std::move(machine)),
-      apply_(apply ? std::move(apply) : Apply(&RootCore::report)) {}
+      apply_(apply ? std::move(apply) : Apply([this](const Event& e, const TaskHandle& h) { report(e, h, &places_); })) {}
+
+void RootCore::set_worker_places(const Machine& machine, bool pinned) {
+  for (const auto& node : machine.nodes()) {
+    const int n = static_cast<int>(node.workers.size());
+    for (int local = 0; local < n; ++local) {
+      const int rank = node.workers[static_cast<std::size_t>(local)];
+      if (rank < 0) continue;
+      if (places_.size() <= static_cast<std::size_t>(rank)) places_.resize(static_cast<std::size_t>(rank) + 1);
+      WorkerPlace& p = places_[static_cast<std::size_t>(rank)];
+      p.host = node.hw.host;
+      p.cores.clear();
+      if (!pinned) continue;
+      const auto block = Machine::core_block(local, n, node.hw.cores);
+      if (block.empty()) continue;
+      p.cores = std::to_string(block.front());
+      if (block.size() > 1) p.cores += "-" + std::to_string(block.back());
+    }
+  }
+}
 
 void RootCore::submit(TaskMsg&& task, TaskHandle handle) {
   if (handle && !handle.live()) return;  // cancelled before it reached the tree
@@ -24,7 +43,7 @@ void RootCore::cancel(std::uint64_t id) {
 
 void RootCore::apply_placed() {
   for (auto& o : placer_.take_outcomes()) {
-    if (o.event.kind != EventKind::started) ++results_in_;
+    if (o.event.kind != EventKind::started && o.event.kind != EventKind::usage) ++results_in_;
     apply_(o.event, o.handle);
   }
 }
@@ -47,7 +66,7 @@ void RootCore::on_up(int child, UpMsg&& msg) {
   }
   d_.on_up(child, std::move(msg));
   for (auto& o : d_.take_outcomes()) {
-    if (o.event.kind != EventKind::started) ++results_in_;
+    if (o.event.kind != EventKind::started && o.event.kind != EventKind::usage) ++results_in_;
     apply_(o.event, o.handle);
   }
 }
@@ -67,18 +86,31 @@ std::string RootCore::traffic() const {
          " messages";
 }
 
-void RootCore::report(const Event& e, const TaskHandle& h) {
+void RootCore::report(const Event& e, const TaskHandle& h, const std::vector<WorkerPlace>* places) {
   if (!h) return;
+  auto ran_on = [&](std::int64_t ended_us) {
+    if (e.started_us <= 0) return;  // never ran (cancelled before it started, not placeable)
+    static const WorkerPlace nowhere;
+    const WorkerPlace& p =
+        places && e.worker >= 0 && static_cast<std::size_t>(e.worker) < places->size() ? (*places)[e.worker] : nowhere;
+    h.ran_on(e.worker, p.host, p.cores, e.started_us, ended_us);
+  };
   switch (e.kind) {
     case EventKind::ready:  // placement bookkeeping, not a task's news
       return;
+    case EventKind::usage:
+      h.report_usage(decode_usage(e.payload, e.worker));
+      return;
     case EventKind::started:
+      ran_on(0);
       h.mark_running(e.seconds);
       return;
     case EventKind::succeeded:
+      ran_on(e.started_us + static_cast<std::int64_t>(e.seconds * 1e6));
       h.complete_encoded(e.payload);
       return;
     case EventKind::failed:
+      ran_on(e.started_us + static_cast<std::int64_t>(e.seconds * 1e6));
       h.fail(EncodedOutcome::encoded_failure(e.payload)
                  .error("task " + std::to_string(e.id) + " on rank " + std::to_string(e.worker)));
       return;

@@ -105,7 +105,8 @@ std::optional<Placement> WorkerCore::take_mpi_start() {
   mpi_due_.store(false, std::memory_order_relaxed);
   start_running_locked(placed_->task);
   running_->start_reported = true;
-  events_.push_back(Event{placed_->task.id, placed_->task.attempt, EventKind::started, rank_, {}, 0.0});
+  events_.push_back(
+      Event{placed_->task.id, placed_->task.attempt, EventKind::started, rank_, {}, 0.0, running_->started_us});
   return placed_;
 }
 
@@ -127,7 +128,7 @@ void WorkerCore::check_running(Clock::time_point now) {
   if (!running_->start_reported && ran >= kReportStartAfter) {
     running_->start_reported = true;
     events_.push_back(Event{running_->id, running_->attempt, EventKind::started, rank_, {},
-                            std::chrono::duration<double>(ran).count()});
+                            std::chrono::duration<double>(ran).count(), running_->started_us});
   }
   if (ran >= kHandBackAfter) {
     if (!running_->long_running) {
@@ -198,8 +199,26 @@ bool WorkerCore::can_start_locked() const {
   return !queue_.empty();
 }
 
+std::int64_t WorkerCore::wall_us() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<WorkerCore::RunningTry> WorkerCore::running_try() const {
+  std::lock_guard lock(mutex_);
+  if (!running_) return std::nullopt;
+  return RunningTry{running_->id, running_->attempt, running_->started_us};
+}
+
+void WorkerCore::report_usage(std::uint64_t id, std::uint32_t attempt, std::string sample) {
+  std::lock_guard lock(mutex_);
+  if (!running_ || running_->id != id || running_->attempt != attempt) return;
+  Event e{id, attempt, EventKind::usage, rank_, std::move(sample), 0.0, running_->started_us};
+  events_.push_back(std::move(e));
+}
+
 void WorkerCore::start_running_locked(const TaskMsg& t) {
-  running_ = Running{t.id, t.attempt, Clock::now()};
+  running_ = Running{t.id, t.attempt, Clock::now(), wall_us()};
   cancel_running_.store(false, std::memory_order_relaxed);
 }
 
@@ -261,6 +280,7 @@ void WorkerCore::finish(Event done, double seconds) {
   {
     std::lock_guard lock(mutex_);
     done.seconds = seconds;
+    if (running_ && running_->id == done.id && running_->attempt == done.attempt) done.started_us = running_->started_us;
     // A member's part is over: the worker takes other work again.
     if (placed_ && placed_->member >= 0 && placed_started_ && placed_->task.id == done.id &&
         placed_->task.attempt == done.attempt)

@@ -1,5 +1,7 @@
 #include "child_processes.hpp"
 
+#include "parsl/runtime/resource_sample.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -22,6 +24,7 @@ constexpr int kSlots = 4096;
 using Slot = std::atomic<pid_t>;
 static_assert(Slot::is_always_lock_free);
 Slot* g_children = nullptr;
+std::atomic<pid_t> g_running{0};  // the latest tracked target still alive (resource samples)
 int g_watchdog_fd = -1;  // our end of the pipe the watchdog waits on
 
 // The watchdog: a forked process that waits for the end of a pipe whose other end only
@@ -81,7 +84,8 @@ void start_tracking() {
 
 }  // namespace
 
-TrackedChild::TrackedChild(pid_t target) noexcept {
+TrackedChild::TrackedChild(pid_t target) noexcept : target_(target) {
+  g_running.store(target, std::memory_order_relaxed);
   static std::once_flag once;
   std::call_once(once, start_tracking);
   if (g_children == nullptr) return;
@@ -95,6 +99,8 @@ TrackedChild::TrackedChild(pid_t target) noexcept {
 }
 
 TrackedChild::~TrackedChild() {
+  pid_t mine = target_;
+  g_running.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
   if (slot_ >= 0 && !kept_) g_children[slot_].store(0, std::memory_order_relaxed);
 }
 
@@ -127,3 +133,5 @@ void forget_tracking_in_child() noexcept {
 }
 
 }  // namespace parsl::detail
+
+pid_t parsl::running_task_process() noexcept { return detail::g_running.load(std::memory_order_relaxed); }

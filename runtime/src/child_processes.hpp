@@ -24,6 +24,7 @@ class TrackedChild {
   void keep_until_exit() noexcept;
 
  private:
+  pid_t target_;
   int slot_ = -1;  // -1: the table was full, so this child is not tracked
   bool kept_ = false;
 };

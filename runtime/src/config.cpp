@@ -54,6 +54,7 @@ std::string Config::options_help() {
          "  --parsl-log-level=L     debug | info | warning | error | off (default info)\n"
          "  --parsl-app-cache=B     true | false: memoize apps declared cacheable (default true)\n"
          "  --parsl-monitoring=B    true | false: write runinfo/NNN/monitoring.db (default false)\n"
+         "  --parsl-monitoring-interval=S  seconds between resource samples of running tasks (default 5; 0: none)\n"
          "  --parsl-mpi-fanout=N    most children per dispatcher rank in the MPI tree (default 64)\n"
          "  --parsl-mpi-ranks-per-node=N  group ranks into nodes of N (default: real nodes)\n"
          "  --parsl-mpi-prefetch=N  least tasks a worker holds beyond the one it runs (default 0)\n"
@@ -93,7 +94,12 @@ Config Config::from_args(int argc, const char* const* argv) {
       config.app_cache = parse_bool(name, value);
     } else if (name == "--parsl-monitoring") {
       config.monitoring = parse_bool(name, value);
- } else if (name.substr(0, 12) == "--parsl-mpi-") {
+    } else if (name == "--parsl-monitoring-interval") {
+      config.monitoring_interval = parse_number(name, value);
+      if (!(config.monitoring_interval >= 0 && config.monitoring_interval <= 86400))
+        throw ConfigError("bad value '" + excerpt(value) + "' for --parsl-monitoring-interval: expected seconds "
+                          "from 0 (no samples) to 86400");
+    } else if (name.substr(0, 12) == "--parsl-mpi-") {
       config.mpi_options[std::string(name.substr(12))] = std::string(value);
     } else {
       throw ConfigError("unknown option " + excerpt(name) + "\n" + options_help());

@@ -110,10 +110,8 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       checkpointer_ = std::make_unique<detail::Checkpointer>(run_dir_ / "checkpoint", config_.checkpoint_mode,
                                                              config_.checkpoint_period, logger_,
                                                              config_.on_checkpoint);
-    if (config_.monitoring) {
-      monitor_ = detail::MonitoringDb::for_run(run_dir_);
-      logger_.info("monitoring to " + monitor_->file().string());
-    }
+    if (config_.monitoring) monitor_ = detail::MonitoringDb::for_run(run_dir_);
+    if (monitor_) logger_.info("monitoring to " + monitor_->file().string());
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");
     for (auto& e : config_.executors) {
       executors_.push_back({e, false});
@@ -130,6 +128,7 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       for (std::size_t i = 0; i < started; ++i) executors_[i].executor->shutdown();
       throw;
     }
+    if (monitor_) monitor_->executors_started(user_executors_);
   } catch (...) {
     detail::g_current.store(nullptr);
     throw;
@@ -168,14 +167,14 @@ void DataFlowKernel::set_state(TaskRecord& t, TaskState s) noexcept {
   const TaskState old = t.state_.exchange(s, std::memory_order_acq_rel);
   counts_[static_cast<std::size_t>(old)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(s)].fetch_add(1, std::memory_order_relaxed);
-  if (monitor_) monitor_->state_changed(t.id_, t.tries_, s, t.executor_, t.last_failure_, t.fail_cost_);
+  if (monitor_) monitor_->state_changed(t.id_, t.tries_, old, s, t.executor_, t.last_failure_, t.fail_cost_);
 }
 
 bool DataFlowKernel::change_state(TaskRecord& t, TaskState from, TaskState to) noexcept {
   if (!t.state_.compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
   counts_[static_cast<std::size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
   counts_[static_cast<std::size_t>(to)].fetch_add(1, std::memory_order_relaxed);
-  if (monitor_) monitor_->state_changed(t.id_, t.tries_, to, t.executor_, t.last_failure_, t.fail_cost_);
+  if (monitor_) monitor_->state_changed(t.id_, t.tries_, from, to, t.executor_, t.last_failure_, t.fail_cost_);
   return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "parsl/runtime/errors.hpp"
 #include "parsl/serial/remote_error.hpp"
+#include "job_deadline.hpp"
 
 namespace parsl::detail {
 
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS try (
   try_id INTEGER NOT NULL, task_id INTEGER NOT NULL, run_id TEXT NOT NULL, block_id TEXT, hostname TEXT,
   task_executor TEXT NOT NULL, task_try_time_launched DATETIME, task_try_time_running DATETIME,
   task_try_time_returned DATETIME, task_fail_history TEXT, task_joins TEXT,
+  worker_rank INTEGER, worker_cores TEXT,
   PRIMARY KEY (try_id, task_id, run_id));
 CREATE TABLE IF NOT EXISTS status (
   task_id INTEGER NOT NULL, task_status_name TEXT NOT NULL, timestamp DATETIME NOT NULL,
@@ -63,6 +65,7 @@ CREATE INDEX IF NOT EXISTS ix_status_name ON status (task_status_name);
 CREATE INDEX IF NOT EXISTS ix_try_task ON try (task_id, run_id);
 CREATE INDEX IF NOT EXISTS ix_try_launched ON try (task_try_time_launched);
 CREATE INDEX IF NOT EXISTS ix_resource_task ON resource (task_id, run_id);
+CREATE INDEX IF NOT EXISTS ix_resource_timestamp ON resource (timestamp);
 )SQL";
 
 constexpr const char* kStatements[] = {
@@ -73,7 +76,8 @@ constexpr const char* kStatements[] = {
     "INSERT OR IGNORE INTO status (task_id, run_id, task_status_name, timestamp, try_id) VALUES (?1, ?2, ?3, ?6, ?7)",
     // Kind::try_launched
     "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname, "
-    "task_try_time_running, task_try_time_returned, task_fail_history) VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5)",
+    "task_try_time_running, task_try_time_returned, task_fail_history, worker_rank, worker_cores) "
+    "VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5, ?11, ?12)",
     // Kind::try_running
     "UPDATE try SET task_try_time_running = ?6 WHERE try_id = ?7 AND task_id = ?1 AND run_id = ?2",
     // Kind::try_returned
@@ -84,6 +88,21 @@ constexpr const char* kStatements[] = {
     "run_id = ?2",
     // Kind::workflow_end
     "UPDATE workflow SET time_completed = ?6, tasks_completed_count = ?1, tasks_failed_count = ?7 WHERE run_id = ?2",
+    // Kind::try_worker (its status rows use Kind::status's statement)
+    "UPDATE try SET hostname = ?4, worker_rank = ?11, worker_cores = ?12, task_try_time_running = ?6 WHERE try_id = ?7 "
+    "AND task_id = ?1 AND run_id = ?2",
+    // Kind::resource
+    "INSERT OR IGNORE INTO resource (try_id, task_id, run_id, timestamp, resource_monitoring_interval, "
+    "psutil_process_pid, psutil_process_cpu_percent, psutil_process_memory_percent, psutil_process_children_count, "
+    "psutil_process_time_user, psutil_process_time_system, psutil_process_memory_virtual, "
+    "psutil_process_memory_resident, psutil_process_disk_read, psutil_process_disk_write, psutil_process_status) "
+    "VALUES (?7, ?1, ?2, ?6, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?3)",
+    // Kind::node
+    "INSERT INTO node (run_id, hostname, uid, block_id, cpu_count, total_memory, active, worker_count, python_v, "
+    "timestamp, last_heartbeat) VALUES (?2, ?3, ?3, ?4, ?7, ?8, 1, ?11, 'parsl-mpi 0.1 (C++)', ?6, ?6)",
+    // Kind::block
+    "INSERT OR REPLACE INTO block (run_id, executor_label, block_id, job_id, timestamp, status) VALUES (?2, ?3, ?4, "
+    "?12, ?6, ?5)",
 };
 
 std::string sqlite_error(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
@@ -213,14 +232,17 @@ void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool mem
   status(id, 0, to_string(TaskState::pending));
 }
 
-void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskState s, const Executor* executor,
-                                 const std::string& failure, double fail_cost) noexcept {
+void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskState from, TaskState s,
+                                 const Executor* executor, const std::string& failure, double fail_cost) noexcept {
   try {
+    const bool here = executor && executor->runs_in_process();
+    // Elsewhere, the worker's clock says when a try ran (try_worker).
+    if (s == TaskState::running && !here) return;
+    const bool ends_try = s == TaskState::exec_done || s == TaskState::failed || s == TaskState::fail_retryable;
+    if (ends_try && here && from == TaskState::running) status(id, try_id, "running_ended");
     status(id, try_id, to_string(s));
     switch (s) {
-      case TaskState::launched:
-        try_launched(id, try_id, executor ? executor->label() : "", executor && executor->runs_in_process());
-        break;
+      case TaskState::launched: try_launched(id, try_id, executor ? executor->label() : "", here); break;
       case TaskState::running: try_running(id, try_id); break;
       case TaskState::exec_done:
       case TaskState::failed:
@@ -237,6 +259,53 @@ void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskSta
     // Monitoring must never fail a task; the writer reports its own errors.
   }
 }
+
+void MonitoringDb::try_worker(std::uint64_t id, std::uint32_t try_id, std::int32_t rank, std::string_view host,
+                              std::string_view cores, std::int64_t started_us, std::int64_t ended_us) noexcept {
+  try {
+    Op op{Kind::try_worker, id, try_id, 0, started_us, {}, std::string(host), {}};
+    op.returned_us = ended_us;
+    op.rank = rank;
+    op.c = cores;
+    push(std::move(op));
+  } catch (...) {
+  }
+}
+
+void MonitoringDb::resource(std::uint64_t id, std::uint32_t try_id, const ResourceSample& sample) noexcept {
+  try {
+    Op op{Kind::resource, id, try_id, 0, sample.time_us, {}, {}, {}};
+    op.sample = std::make_shared<const ResourceSample>(sample);
+    push(std::move(op));
+  } catch (...) {
+  }
+}
+
+void MonitoringDb::executors_started(const std::vector<Executor*>& executors) {
+  // Inside a pilot job of parsl-submit: its job number and the scheduler's id.
+  const char* job = std::getenv("PARSL_SUBMIT_JOB");
+  const std::string block_id = job && *job ? job : "0";
+  std::string job_id;
+  for (const char* v : {"SLURM_JOB_ID", "PBS_JOBID", "COBALT_JOBID", "LSB_JOBID"})
+    if (const char* j = std::getenv(v); j && *j) {
+      job_id = j;
+      break;
+    }
+  for (const Executor* e : executors) {
+    Op b{Kind::block, 0, 0, 0, now_us(), "RUNNING", e->label(), block_id};
+    b.c = job_id;
+    push(std::move(b));
+    blocks_.emplace_back(e->label(), block_id);
+    for (const auto& n : e->nodes()) {
+      Op op{Kind::node, 0, static_cast<std::uint32_t>(n.cores), static_cast<double>(n.memory), now_us(), {}, n.host,
+            block_id};
+      op.rank = n.workers;
+      push(std::move(op));
+    }
+  }
+  job_id_ = job_id;
+}
+
 void MonitoringDb::status(std::uint64_t id, std::uint32_t try_id, std::string_view state) {
   push({Kind::status, id, try_id, 0, now_us(), state, {}, {}});
 }
@@ -254,6 +323,17 @@ void MonitoringDb::task_returned(std::uint64_t id, std::uint32_t fail_count, dou
   push({Kind::task_returned, id, fail_count, fail_cost, now_us(), {}, {}, {}});
 }
 void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
+  std::optional<JobDeadline> deadline;
+  try {
+    deadline = job_deadline();
+  } catch (...) {  // a bad value stopped the run at its start already
+  }
+  const bool ending = deadline && static_cast<double>(now_us()) / 1e6 >= deadline->end - deadline->drain;
+  for (const auto& [executor, block] : blocks_) {
+    Op b{Kind::block, 0, 0, 0, now_us(), ending ? "TIMEOUT" : "COMPLETED", executor, block};
+    b.c = job_id_;
+    push(std::move(b));
+  }
   push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, now_us(), {}, {}, {}});
   cv_.notify_one();
 }
@@ -305,6 +385,17 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
             o.merged = true;
           }
           break;
+        case Kind::try_worker:
+          // Its try row's part only: the status rows are written all the same.
+          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
+            Op& l = ops[it->second];
+            l.running_us = o.time_us;
+            l.b = o.a;
+            l.rank = o.rank;
+            l.c = o.c;
+            o.merged = true;
+          }
+          break;
         case Kind::try_returned:
           if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
             ops[it->second].returned_us = o.time_us;
@@ -339,42 +430,99 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
     std::snprintf(frac, sizeof frac, ".%06ld", static_cast<long>(us % 1000000));
     return cached_text + frac;
   };
-  for (const Op& op : ops) {
-    if (!ok) break;
-    if (op.merged) {
-      ++done;
-      continue;
-    }
-    sqlite3_stmt* s = st[static_cast<std::size_t>(op.kind)];
+  auto text = [](sqlite3_stmt* stmt, int i, const std::string& v) {
+    sqlite3_bind_text(stmt, i, v.c_str(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  auto name = [](sqlite3_stmt* stmt, int i, std::string_view v) {
+    sqlite3_bind_text(stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  auto step = [&](sqlite3_stmt* s) {
+    if (sqlite3_step(s) != SQLITE_DONE) ok = false;
+  };
+  auto start = [&](Kind k, const Op& op) {
+    sqlite3_stmt* s = st[static_cast<std::size_t>(k)];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    // ?1 id, ?2 run, ?3 a, ?4 b, ?5 c, ?6 time, ?7 try/count, ?8 number: each statement uses some.
+    // ?1 id, ?2 run, ?6 time, ?7 try/count, ?8 number; the rest per statement.
     sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(op.id));
     sqlite3_bind_text(s, 2, run_id_.c_str(), -1, SQLITE_STATIC);
-    if (op.kind == Kind::task) {  // depends, func name, memoize
-      sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 5, op.name.data(), static_cast<int>(op.name.size()), SQLITE_STATIC);
-    } else if (op.kind == Kind::status) {
-      sqlite3_bind_text(s, 3, op.name.data(), static_cast<int>(op.name.size()), SQLITE_STATIC);
-    } else if (op.kind == Kind::try_launched) {
-      sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
-      // The host is known here only for executors that run tasks in this process; an MPI
-      // worker's host is not (yet) reported back: NULL rather than a wrong one.
-      if (!op.b.empty()) sqlite3_bind_text(s, 4, op.b.c_str(), -1, SQLITE_STATIC);
-      if (!op.failure.empty()) sqlite3_bind_text(s, 5, op.failure.c_str(), -1, SQLITE_STATIC);
-      if (op.running_us) sqlite3_bind_text(s, 9, text_of(op.running_us).c_str(), -1, SQLITE_TRANSIENT);
-    } else if (op.kind == Kind::try_returned) {
-      if (op.a.empty()) sqlite3_bind_null(s, 3);
-      else sqlite3_bind_text(s, 3, op.a.c_str(), -1, SQLITE_STATIC);
-    }
-    if (op.returned_us) sqlite3_bind_text(s, 10, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
     time_text = text_of(op.time_us);
     sqlite3_bind_text(s, 6, time_text.c_str(), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, op.try_id);
     sqlite3_bind_double(s, 8, op.number);
-    if (sqlite3_step(s) != SQLITE_DONE) ok = false;
-    else ++done;
+    return s;
+  };
+  // A status row of `op`'s task and try at `us` (the try_worker record writes two).
+  auto status_row = [&](const Op& op, std::string_view state, std::int64_t us) {
+    Op row{Kind::status, op.id, op.try_id, 0, us, state, {}, {}};
+    sqlite3_stmt* s = start(Kind::status, row);
+    name(s, 3, state);
+    step(s);
+  };
+  for (const Op& op : ops) {
+    if (!ok) break;
+    if (op.kind == Kind::try_worker) {
+      status_row(op, "running", op.time_us);
+      if (op.returned_us) status_row(op, "running_ended", op.returned_us);
+    }
+    if (op.merged) {
+      ++done;
+      continue;
+    }
+    sqlite3_stmt* s = start(op.kind, op);
+    switch (op.kind) {
+      case Kind::task:  // depends, func name, memoize
+        text(s, 3, op.a);
+        text(s, 4, op.b);
+        name(s, 5, op.name);
+        break;
+      case Kind::status: name(s, 3, op.name); break;
+      case Kind::try_launched:
+        text(s, 3, op.a);
+        // The host: this one for executors that run tasks in this process, the worker's when
+        // its report came in the same batch (else try_worker's UPDATE sets it).
+        if (!op.b.empty()) text(s, 4, op.b);
+        if (!op.failure.empty()) text(s, 5, op.failure);
+        if (op.running_us) sqlite3_bind_text(s, 9, text_of(op.running_us).c_str(), -1, SQLITE_TRANSIENT);
+        if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
+        if (!op.c.empty()) text(s, 12, op.c);
+        break;
+      case Kind::try_returned:
+        if (!op.a.empty()) text(s, 3, op.a);
+        break;
+      case Kind::try_worker:
+        if (!op.a.empty()) text(s, 4, op.a);
+        if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
+        if (!op.c.empty()) text(s, 12, op.c);
+        break;
+      case Kind::resource: {
+        const ResourceSample& r = *op.sample;
+        text(s, 3, r.status);
+        const double numbers[] = {r.interval,         static_cast<double>(r.pid), r.cpu_percent, r.memory_percent,
+                                  static_cast<double>(r.children), r.time_user, r.time_system, r.memory_virtual,
+                                  r.memory_resident,  r.disk_read,                r.disk_write};
+        for (int i = 0; i < 11; ++i) sqlite3_bind_double(s, 13 + i, numbers[i]);
+        sqlite3_bind_int(s, 14, r.pid);
+        break;
+      }
+      case Kind::node:  // host, block; cores in try_id, memory in number, workers in rank
+        text(s, 3, op.a);
+        text(s, 4, op.b);
+        sqlite3_bind_int64(s, 8, static_cast<sqlite3_int64>(op.number));
+        sqlite3_bind_int(s, 11, op.rank);
+        break;
+      case Kind::block:  // executor, block, status, job id
+        text(s, 3, op.a);
+        text(s, 4, op.b);
+        name(s, 5, op.name);
+        if (!op.c.empty()) text(s, 12, op.c);
+        break;
+      default: break;
+    }
+    if (op.returned_us && op.kind != Kind::try_worker)
+      sqlite3_bind_text(s, 10, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
+    step(s);
+    if (ok) ++done;
   }
   std::string error;
   if (!ok) error = sqlite_error(db_);

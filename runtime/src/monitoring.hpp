@@ -9,10 +9,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <thread>
 #include <vector>
 
 #include "parsl/runtime/executor.hpp"
+#include "parsl/runtime/resource_sample.hpp"
 #include "parsl/runtime/task_state.hpp"
 
 struct sqlite3;
@@ -40,15 +43,30 @@ class MonitoringDb {
   /// A task entered state `s` in try `try_id` (0: not launched yet): its status row, and
   /// what the state means for its try row (launched, running, returned with `failure`)
   /// and its task row (returned, with its fail count and `fail_cost`). Never throws.
-  void state_changed(std::uint64_t id, std::uint32_t try_id, TaskState s, const Executor* executor,
+  /// `from`: the state it left. Executors that run tasks elsewhere report running times
+  /// with try_worker(); for those running in this process, `running` and the
+  /// `running_ended` of a try that ran are this process's times.
+  void state_changed(std::uint64_t id, std::uint32_t try_id, TaskState from, TaskState s, const Executor* executor,
                      const std::string& failure, double fail_cost) noexcept;
+  /// Where and when a try ran on a worker (TaskHandle::ran_on): its `running` (and, when
+  /// `ended_us` is not 0, `running_ended`) status at the worker's times, and its try row's
+  /// host, rank, cores and running time.
+  void try_worker(std::uint64_t id, std::uint32_t try_id, std::int32_t rank, std::string_view host,
+                  std::string_view cores, std::int64_t started_us, std::int64_t ended_us) noexcept;
+  /// A resource row of a running try.
+  void resource(std::uint64_t id, std::uint32_t try_id, const ResourceSample& sample) noexcept;
+  /// Once the executors have started: a `node` row per node they run tasks on and a `block`
+  /// row per executor (the pilot job this run is in, when parsl-submit started it:
+  /// $PARSL_SUBMIT_JOB and the scheduler's job id; else block "0").
+  void executors_started(const std::vector<Executor*>& executors);
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   /// `in_process`: the executor runs tasks in this process, so the try's host is this one.
   void try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor, bool in_process);
   void try_running(std::uint64_t id, std::uint32_t try_id);
   void try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history);
   void task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost);
-  /// At the kernel's end: the workflow row's completion time and counts; then flushes.
+  /// At the kernel's end: the workflow row's completion time and counts, then flushes;
+  /// and the blocks' last status (COMPLETED, or TIMEOUT once the job's drain has begun).
   void workflow_end(std::uint64_t completed, std::uint64_t failed);
 
   const std::filesystem::path& file() const noexcept { return file_; }
@@ -58,9 +76,13 @@ class MonitoringDb {
   /// Now as Parsl's DateTime text ("YYYY-MM-DD HH:MM:SS.ffffff", local time), as SQLAlchemy
   /// stores it in SQLite.
   static std::string timestamp();
+  /// `us` microseconds since the epoch as such text.
+  static std::string format_time(std::int64_t us);
 
  private:
-  enum class Kind : std::uint8_t { task, status, try_launched, try_running, try_returned, task_returned, workflow_end };
+  enum class Kind : std::uint8_t {
+    task, status, try_launched, try_running, try_returned, task_returned, workflow_end, try_worker, resource, node, block
+  };
   // Cheap to make on the kernel's threads: the time as microseconds (formatted by the
   // writer), state names as views of static strings, text only where a record has some.
   struct Op {
@@ -76,15 +98,19 @@ class MonitoringDb {
     std::int64_t running_us = 0, returned_us = 0;
     std::string failure;
     bool merged = false;
+    std::int32_t rank = -1;  // try_launched, try_worker: the worker's rank; node: its workers
+    std::string c;           // try_launched, try_worker: cores; block: the job id
+    std::shared_ptr<const ResourceSample> sample;  // resource
   };
   static std::int64_t now_us();
-  static std::string format_time(std::int64_t us);
   void push(Op op);
   void writer_loop();
   void write_batch(std::vector<Op>& ops);
 
   std::filesystem::path file_;
   std::string run_id_;
+  std::vector<std::pair<std::string, std::string>> blocks_;  // (executor, block id) for workflow_end
+  std::string job_id_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/try_runner.hpp"
 #include "job_deadline.hpp"
+#include "monitoring.hpp"
 
 namespace parsl {
 
@@ -87,6 +88,15 @@ void TaskHandle::run() const {
 
 void TaskHandle::mark_running(double already_running) const {
   task_->dfk_->try_started(task_, attempt_, already_running);
+}
+
+void TaskHandle::ran_on(std::int32_t rank, std::string_view host, std::string_view cores, std::int64_t started_us,
+                        std::int64_t ended_us) const {
+  if (auto* m = task_->dfk_->monitor_.get()) m->try_worker(id(), attempt_, rank, host, cores, started_us, ended_us);
+}
+
+void TaskHandle::report_usage(const ResourceSample& sample) const {
+  if (auto* m = task_->dfk_->monitor_.get()) m->resource(id(), attempt_, sample);
 }
 
 bool TaskHandle::live() const noexcept { return task_->attempt_.load(std::memory_order_acquire) == attempt_; }

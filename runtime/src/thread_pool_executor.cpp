@@ -1,8 +1,12 @@
 #include "parsl/runtime/thread_pool_executor.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <thread>
 
 #include "parsl/runtime/errors.hpp"
+#include "parsl/serial/remote_error.hpp"
 
 namespace parsl {
 
@@ -118,6 +122,13 @@ void ThreadPoolExecutor::shutdown() {
   for (auto& t : workers_)
     if (t.joinable()) t.join();
   workers_.clear();
+}
+
+std::vector<Executor::Node> ThreadPoolExecutor::nodes() const {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return {Node{serial::this_host(), static_cast<int>(std::thread::hardware_concurrency()),
+               pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0,
+               threads_}};
 }
 
 }  // namespace parsl

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../runtime/src/monitoring.hpp"
+#include "parsl/serial/remote_error.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -104,7 +105,8 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
                         "k.task_func_name = 'monitoring_test.slow' AND t.task_try_time_running > "
                         "t.task_try_time_launched AND t.task_try_time_returned > t.task_try_time_running")[0][0],
             "3");
-  EXPECT_EQ(states_of(file, slow_id), (std::vector<std::string>{"pending", "launched", "running", "exec_done"}));
+  EXPECT_EQ(states_of(file, slow_id),
+            (std::vector<std::string>{"pending", "launched", "running", "running_ended", "exec_done"}));
   const auto slow_try = query(file, "SELECT task_try_time_running IS NOT NULL, task_try_time_returned > "
                                     "task_try_time_running FROM try WHERE task_id = " + std::to_string(slow_id));
   ASSERT_EQ(slow_try.size(), 1u);
@@ -112,10 +114,12 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
   EXPECT_EQ(query(file, "SELECT task_time_returned > task_time_invoked FROM task WHERE task_id = " +
                             std::to_string(slow_id))[0][0],
             "1");
-  EXPECT_EQ(states_of(file, ok_id), (std::vector<std::string>{"pending", "launched", "running", "exec_done"}));
+  EXPECT_EQ(states_of(file, ok_id),
+            (std::vector<std::string>{"pending", "launched", "running", "running_ended", "exec_done"}));
   EXPECT_EQ(states_of(file, failed_id),
-            (std::vector<std::string>{"pending", "launched", "running", "fail_retryable", "launched", "running",
-                                      "fail_retryable", "launched", "running", "failed"}));
+            (std::vector<std::string>{"pending", "launched", "running", "running_ended", "fail_retryable", "launched",
+                                      "running", "running_ended", "fail_retryable", "launched", "running",
+                                      "running_ended", "failed"}));
   EXPECT_EQ(states_of(file, dep_id), (std::vector<std::string>{"pending", "dep_fail"}));
   EXPECT_EQ(states_of(file, memo_first).back(), "exec_done");
   EXPECT_EQ(states_of(file, memo_hit), (std::vector<std::string>{"pending", "memo_done"}));
@@ -157,6 +161,51 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
   const auto wf = query(file, "SELECT time_completed IS NOT NULL, tasks_completed_count, tasks_failed_count FROM workflow");
   ASSERT_EQ(wf.size(), 1u);
   EXPECT_EQ(wf[0], (std::vector<std::string>{"1", "6", "2"}));
+  // The thread pool's node (this host, its threads as workers) and its block, running then completed.
+  const auto node = query(file, "SELECT hostname, worker_count, cpu_count > 0, total_memory > 0, block_id FROM node");
+  ASSERT_EQ(node.size(), 1u);
+  EXPECT_EQ(node[0], (std::vector<std::string>{parsl::serial::this_host(), "2", "1", "1", "0"}));
+  EXPECT_EQ(query(file, "SELECT executor_label, block_id, status FROM block ORDER BY timestamp"),
+            (Rows{{"threads", "0", "RUNNING"}, {"threads", "0", "COMPLETED"}}));
+}
+
+// What an MPI worker reports (TaskHandle::ran_on, report_usage): the try's host, rank, cores
+// and running time from the worker's clock, its running and running_ended rows, resource rows.
+TEST(Monitoring, WorkerReportsGiveTheTrysHostRankTimesAndResources) {
+  const auto dir = parsl::test::scratch_dir();
+  const std::string file = (dir / "w.db").string();
+  const std::int64_t t0 = 1'700'000'000'000'000;  // microseconds since the epoch
+  {
+    parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
+    db.task(1, "app", false, "");
+    db.try_launched(1, 1, "mpi", false);
+    db.try_worker(1, 1, 3, "node7", "2-3", t0, 0);  // the started event: same batch as the launch
+    parsl::ResourceSample s;
+    s.time_us = t0 + 5'000'000;
+    s.pid = 4242;
+    s.interval = 5;
+    s.cpu_percent = 99.5;
+    s.children = 2;
+    s.time_user = 4.5;
+    s.memory_resident = 1 << 20;
+    s.disk_write = 4096;
+    s.status = "running";
+    db.resource(1, 1, s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // the end comes in a later batch
+    db.try_worker(1, 1, 3, "node7", "2-3", t0, t0 + 7'000'000);
+    db.try_returned(1, 1, "");
+  }
+  EXPECT_EQ(query(file, "SELECT hostname, worker_rank, worker_cores, task_try_time_running FROM try"),
+            (Rows{{"node7", "3", "2-3", parsl::detail::MonitoringDb::format_time(t0)}}));
+  // One running row though two reports said when it started; running_ended at the worker's end.
+  EXPECT_EQ(query(file, "SELECT task_status_name, timestamp FROM status WHERE task_status_name LIKE 'running%' "
+                        "ORDER BY timestamp"),
+            (Rows{{"running", parsl::detail::MonitoringDb::format_time(t0)},
+                  {"running_ended", parsl::detail::MonitoringDb::format_time(t0 + 7'000'000)}}));
+  EXPECT_EQ(query(file, "SELECT psutil_process_pid, psutil_process_cpu_percent, psutil_process_children_count, "
+                        "psutil_process_time_user, psutil_process_memory_resident, psutil_process_disk_write, "
+                        "psutil_process_status, resource_monitoring_interval, try_id FROM resource"),
+            (Rows{{"4242", "99.5", "2.0", "4.5", "1048576.0", "4096.0", "running", "5.0", "1"}}));
 }
 
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {

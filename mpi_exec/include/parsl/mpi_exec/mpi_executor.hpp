@@ -37,6 +37,9 @@ struct MpiOptions {
   bool pin = true;
   /// Most tasks in one message down.
   int max_batch = 512;
+  /// Seconds between workers' resource samples of running tasks; 0: none. Set from
+  /// Config::monitoring_interval when Config::monitoring is on.
+  double sample_interval = 0;
 
   /// Reads `config.mpi_options`; throws ConfigError naming an unknown option or bad value.
   static MpiOptions from_config(const Config& config);
@@ -62,6 +65,8 @@ class MpiExecutor final : public Executor {
   /// rank of the tree has said bye (so cleanup() covers the whole job's shutdown).
   void shutdown() override;
   bool runs_in_process() const noexcept override { return false; }
+  /// The job's nodes (the hardware gather at start-up) with their worker ranks.
+  std::vector<Node> nodes() const override;
   const MpiOptions& options() const noexcept { return options_; }
 
   /// For the rank-0 loop: tasks submitted since the last call, and whether shutdown was

@@ -113,6 +113,7 @@ class Placer {
     bool go_sent = false, reported = false, cancelled = false, failed = false;
     Event failure;
     std::string value;
+    std::int64_t started_us = 0;  // member 0's start on its clock (monitoring)
   };
   struct Waiting {
     TaskMsg task;

@@ -11,6 +11,7 @@
 
 #include "parsl/runtime/app_def.hpp"
 #include "parsl/runtime/file.hpp"
+#include "parsl/runtime/resource_sample.hpp"
 #include "parsl/serial/error.hpp"
 
 namespace parsl::mpi {
@@ -72,7 +73,9 @@ struct Placement {
 };
 
 /// `ready`: a worker holding a Placement is idle and waits for `go` (or `release`).
-enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2, ready = 3 };
+/// `usage`: a resource sample of a running try (monitoring), its payload an encoded
+/// ResourceSample.
+enum class EventKind : std::uint8_t { started = 0, succeeded = 1, failed = 2, ready = 3, usage = 4 };
 
 /// What happened to a task try on a worker. `payload`: the encoded value (succeeded), an
 /// encoded serial::RemoteError (failed), empty (started). A worker reports `started` only
@@ -87,9 +90,12 @@ struct Event {
   /// started: how long the task had run when reported (rank 0's walltime clock starts that
   /// much earlier); succeeded/failed: the task's run time.
   double seconds = 0;
+  /// The worker's wall clock (microseconds since the epoch) when the try started there, for
+  /// monitoring's running times; 0 for events about no running try (ready).
+  std::int64_t started_us = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(id, attempt, kind, worker, payload, seconds);
+    ar(id, attempt, kind, worker, payload, seconds, started_us);
   }
 };
 
@@ -134,6 +140,8 @@ std::string encode(const DownMsg& m);
 std::string encode(const UpMsg& m);
 /// Decode and validate; throw ProtocolError naming `source` and what was wrong.
 DownMsg decode_down(std::string_view bytes, int source);
+/// The ResourceSample of a `usage` event's payload; throws ProtocolError naming `source`.
+ResourceSample decode_usage(std::string_view bytes, int source);
 UpMsg decode_up(std::string_view bytes, int source);
 
 }  // namespace parsl::mpi

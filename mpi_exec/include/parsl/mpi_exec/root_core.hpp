@@ -57,10 +57,20 @@ class RootCore {
   /// "rank 0 sent N tasks in M messages and received ..." for the log.
   std::string traffic() const;
 
-  /// The default Apply: reports to the kernel through the handle.
-  static void report(const Event& event, const TaskHandle& handle);
+  /// Where each worker rank is, for monitoring: its host and the cores it is bound to.
+  struct WorkerPlace {
+    std::string host;
+    std::string cores;  ///< hwloc logical indices, "0-3"; empty when workers are not pinned
+  };
+  /// Fills the table of worker places from `machine` (`pinned`: workers bind to their block).
+  void set_worker_places(const Machine& machine, bool pinned);
+
+  /// The default Apply: reports to the kernel through the handle, with where and when the
+  /// try ran on its worker (`places`, indexed by rank, may be null or short).
+  static void report(const Event& event, const TaskHandle& handle, const std::vector<WorkerPlace>* places = nullptr);
 
  private:
+  std::vector<WorkerPlace> places_;
   void apply_placed();
   Dispatcher d_;
   Placer placer_;

@@ -102,11 +102,26 @@ class WorkerCore {
   static EncodedOutcome run_registered(const TaskMsg& task, const std::atomic<bool>* cancel = nullptr,
                                        std::int32_t rank = -1);
 
+  /// The try running now, if any: id, attempt and its start on the wall clock (microseconds
+  /// since the epoch).
+  struct RunningTry {
+    std::uint64_t id = 0;
+    std::uint32_t attempt = 0;
+    std::int64_t started_us = 0;
+  };
+  std::optional<RunningTry> running_try() const;
+  /// Queues a `usage` event (an encoded ResourceSample) for try `id`/`attempt`, if it still
+  /// runs; it goes up with the next message.
+  void report_usage(std::uint64_t id, std::uint32_t attempt, std::string sample);
+  /// Microseconds since the epoch on the wall clock.
+  static std::int64_t wall_us() noexcept;
+
  private:
   struct Running {
     std::uint64_t id = 0;
     std::uint32_t attempt = 0;
     Clock::time_point start;
+    std::int64_t started_us = 0;  // the wall clock at start (monitoring's running time)
     bool start_reported = false;
     bool long_running = false;  // past kHandBackAfter: hand back, ask for nothing
   };
@@ -143,8 +158,8 @@ class WorkerCore {
   bool placed_started_ = false;
   bool ready_sent_ = false;
   bool go_ = false;
-  std::atomic<bool> mpi_due_{false};
-  std::atomic<bool> has_placed_{false};  // placed_ set: execute() looks at it (else no lock)  // an MPI task's go came: take_mpi_start() has work
+  std::atomic<bool> mpi_due_{false};     // an MPI task's go came: take_mpi_start() has work
+  std::atomic<bool> has_placed_{false};  // placed_ set: execute() looks at it (else no lock)
 };
 
 }  // namespace parsl::mpi

@@ -95,6 +95,9 @@ struct Config {
   /// Parsl's monitoring: the kernel writes runinfo/NNN/monitoring.db, a SQLite database in
   /// Parsl's schema (workflow, task, try, status, ...), from one writer thread. Off by default.
   bool monitoring = false;
+  /// Seconds between resource samples of a running task on each MPI worker (CPU time,
+  /// memory, I/O from /proc: the `resource` table), when monitoring is on; 0: none.
+  double monitoring_interval = 5;
 
   /// Reads `--parsl-NAME=VALUE` options from the command line and ignores every other
   /// argument, so programs keep their own options. Throws ConfigError for an unknown
@@ -105,6 +108,7 @@ struct Config {
   ///   --parsl-log-level=L     debug | info | warning | error | off
   ///   --parsl-app-cache=B     true | false
   ///   --parsl-monitoring=B    Config::monitoring
+  ///   --parsl-monitoring-interval=S  Config::monitoring_interval
   ///   --parsl-mpi-NAME=VALUE  options of the MPI executor (see parsl/mpi_exec/mpi_executor.hpp)
   static Config from_args(int argc, const char* const* argv);
   /// The help text of from_args's options.

@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parsl/runtime/detail/task_record.hpp"
+#include "parsl/runtime/resource_sample.hpp"
 
 namespace parsl {
 
@@ -52,6 +54,16 @@ class TaskHandle {
   /// False once this try can no longer report: it was cancelled, timed out, or reported.
   /// An executor need not start a try that is not live.
   bool live() const noexcept;
+  /// For monitoring (nothing when it is off): where and when this try runs. Executors that
+  /// run tasks in other processes call it before mark_running(), complete_encoded() or
+  /// fail(): the worker's MPI `rank` (-1: none), `host`, the `cores` it is bound to (text,
+  /// may be empty), and on the worker's clock (microseconds since the epoch) the try's start
+  /// and, once over, its end (0 while it runs). The kernel records no running time of its own
+  /// for such executors: the worker's clock says when a try ran.
+  void ran_on(std::int32_t rank, std::string_view host, std::string_view cores, std::int64_t started_us,
+              std::int64_t ended_us) const;
+  /// For monitoring (nothing when it is off): a resource sample of this running try.
+  void report_usage(const ResourceSample& sample) const;
   /// The task succeeded remotely; `result` is the encoding of its value.
   void complete_encoded(std::string_view result) const;
   /// The try failed with `error` (subject to retries).
@@ -96,6 +108,15 @@ class Executor {
   virtual void shutdown() = 0;
   /// True when tasks run inside this process, so arguments need not be serializable.
   virtual bool runs_in_process() const noexcept { return true; }
+  /// A node this executor runs tasks on, for monitoring's `node` table.
+  struct Node {
+    std::string host;
+    int cores = 0;             ///< physical cores (or hardware threads when unknown)
+    std::uint64_t memory = 0;  ///< bytes; 0 when unknown
+    int workers = 0;           ///< workers (threads, ranks) that run tasks there
+  };
+  /// The nodes it runs tasks on, once started. The default: none (not recorded).
+  virtual std::vector<Node> nodes() const { return {}; }
 
  private:
   std::string label_;

@@ -36,6 +36,8 @@ class ThreadPoolExecutor final : public Executor {
   /// Runs what is queued, then joins the threads.
   void shutdown() override;
   int threads() const noexcept { return threads_; }
+  /// This host, its hardware threads and memory, and the pool's threads as workers.
+  std::vector<Node> nodes() const override;
 
  private:
   void worker_loop();
