@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS try (
   try_id INTEGER NOT NULL, task_id INTEGER NOT NULL, run_id TEXT NOT NULL, block_id TEXT, hostname TEXT,
   task_executor TEXT NOT NULL, task_try_time_launched DATETIME, task_try_time_running DATETIME,
   task_try_time_returned DATETIME, task_fail_history TEXT, task_joins TEXT,
-  worker_rank INTEGER, worker_cores TEXT,
+  worker_rank INTEGER, worker_cores TEXT, task_try_time_running_ended DATETIME,
   PRIMARY KEY (try_id, task_id, run_id));
 CREATE TABLE IF NOT EXISTS status (
   task_id INTEGER NOT NULL, task_status_name TEXT NOT NULL, timestamp DATETIME NOT NULL,
@@ -76,8 +76,8 @@ constexpr const char* kStatements[] = {
     "INSERT OR IGNORE INTO status (task_id, run_id, task_status_name, timestamp, try_id) VALUES (?1, ?2, ?3, ?6, ?7)",
     // Kind::try_launched
     "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname, "
-    "task_try_time_running, task_try_time_returned, task_fail_history, worker_rank, worker_cores) "
-    "VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5, ?11, ?12)",
+    "task_try_time_running, task_try_time_returned, task_fail_history, worker_rank, worker_cores, "
+    "task_try_time_running_ended) VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5, ?11, ?12, ?13)",
     // Kind::try_running
     "UPDATE try SET task_try_time_running = ?6 WHERE try_id = ?7 AND task_id = ?1 AND run_id = ?2",
     // Kind::try_returned
@@ -89,8 +89,9 @@ constexpr const char* kStatements[] = {
     // Kind::workflow_end
     "UPDATE workflow SET time_completed = ?6, tasks_completed_count = ?1, tasks_failed_count = ?7 WHERE run_id = ?2",
     // Kind::try_worker (its status rows use Kind::status's statement)
-    "UPDATE try SET hostname = ?4, worker_rank = ?11, worker_cores = ?12, task_try_time_running = ?6 WHERE try_id = ?7 "
-    "AND task_id = ?1 AND run_id = ?2",
+    "UPDATE try SET hostname = ?4, worker_rank = ?11, worker_cores = ?12, task_try_time_running = ?6, "
+    "task_try_time_running_ended = coalesce(?13, task_try_time_running_ended) WHERE try_id = ?7 AND task_id = ?1 AND "
+    "run_id = ?2",
     // Kind::resource
     "INSERT OR IGNORE INTO resource (try_id, task_id, run_id, timestamp, resource_monitoring_interval, "
     "psutil_process_pid, psutil_process_cpu_percent, psutil_process_memory_percent, psutil_process_children_count, "
@@ -390,6 +391,7 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
           if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
             Op& l = ops[it->second];
             l.running_us = o.time_us;
+            if (o.returned_us) l.ended_us = o.returned_us;
             l.b = o.a;
             l.rank = o.rank;
             l.c = o.c;
@@ -486,6 +488,7 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
         if (op.running_us) sqlite3_bind_text(s, 9, text_of(op.running_us).c_str(), -1, SQLITE_TRANSIENT);
         if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
         if (!op.c.empty()) text(s, 12, op.c);
+        if (op.ended_us) sqlite3_bind_text(s, 13, text_of(op.ended_us).c_str(), -1, SQLITE_TRANSIENT);
         break;
       case Kind::try_returned:
         if (!op.a.empty()) text(s, 3, op.a);
@@ -494,6 +497,7 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
         if (!op.a.empty()) text(s, 4, op.a);
         if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
         if (!op.c.empty()) text(s, 12, op.c);
+        if (op.returned_us) sqlite3_bind_text(s, 13, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
         break;
       case Kind::resource: {
         const ResourceSample& r = *op.sample;

@@ -95,7 +95,7 @@ class MonitoringDb {
     std::string a, b;
     // Filled by the writer when later records of the same try or task are in the same batch
     // (one INSERT instead of an INSERT and UPDATEs): running and returned times, failure.
-    std::int64_t running_us = 0, returned_us = 0;
+    std::int64_t running_us = 0, returned_us = 0, ended_us = 0;  // ended: the worker's end of the try
     std::string failure;
     bool merged = false;
     std::int32_t rank = -1;  // try_launched, try_worker: the worker's rank; node: its workers
