@@ -37,9 +37,12 @@ esac
 #   slurm-wlm munge  a real one-node Slurm (scripts/slurm-local.sh) for parsl-submit's tests
 #   bc               the Slurm tests' arithmetic on timestamps
 #   libsqlite3-dev   the monitoring database (runinfo/NNN/monitoring.db)
+#   libjs-chart.js   Chart.js, which parsl-report copies into its self-contained pages
+#   chromium         headless, the test that opens parsl-report's page and checks what it drew
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
                 libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib
-                libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev "${PARSL_MPI_PACKAGES[@]}")
+                libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev libjs-chart.js chromium
+                "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe
 # the 2-core machines on purpose.

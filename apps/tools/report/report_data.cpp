@@ -367,22 +367,43 @@ Run load_run(const std::filesystem::path& file, bool full) {
     s.name += " (" + std::to_string(std::max(1, workers)) + " workers)";
   }
 
-  // CPU and memory of running tasks: per bin, each try's last sample, summed over tries.
+  // CPU and memory of running tasks: each sample holds until the try's next one (or, the
+  // last, for one interval); per bin, the tries' values are summed.
   if (db.columns("resource").count("psutil_process_memory_resident")) {
-    std::map<std::pair<int, std::pair<std::int64_t, int>>, std::pair<double, double>> last_sample;
-    db.each("SELECT task_id, try_id, timestamp, coalesce(psutil_process_cpu_percent, 0), "
-            "coalesce(psutil_process_memory_resident, 0) FROM resource WHERE run_id = ?1 ORDER BY timestamp",
+    struct Sample {
+      double t, interval, cpu, memory;
+    };
+    std::map<std::pair<std::int64_t, int>, std::vector<Sample>> per_try;  // rows come in time order
+    db.each("SELECT task_id, try_id, timestamp, coalesce(resource_monitoring_interval, 0), "
+            "coalesce(psutil_process_cpu_percent, 0), coalesce(psutil_process_memory_resident, 0) FROM resource "
+            "WHERE run_id = ?1 ORDER BY timestamp",
             run, [&](sqlite3_stmt* st) {
               const double t = parse_time(reinterpret_cast<const char*>(sqlite3_column_text(st, 2))) - t0;
-              last_sample[{bin_of(t), {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1)}}] = {
-                  sqlite3_column_double(st, 3), sqlite3_column_double(st, 4)};
+              per_try[{sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1)}].push_back(
+                  Sample{t, sqlite3_column_double(st, 3), sqlite3_column_double(st, 4) / 100.0,
+                         sqlite3_column_double(st, 5) / (1024.0 * 1024 * 1024)});
               ++r.resource_rows;
             });
     r.cpu.values.assign(static_cast<std::size_t>(r.bins), 0);
     r.memory.values.assign(static_cast<std::size_t>(r.bins), 0);
-    for (const auto& [key, v] : last_sample) {
-      r.cpu.values[static_cast<std::size_t>(key.first)] += v.first / 100.0;
-      r.memory.values[static_cast<std::size_t>(key.first)] += v.second / (1024.0 * 1024 * 1024);
+    std::vector<std::pair<double, double>> here(static_cast<std::size_t>(r.bins));
+    std::vector<char> used(static_cast<std::size_t>(r.bins));
+    for (const auto& [key, samples] : per_try) {
+      std::fill(used.begin(), used.end(), 0);
+      for (std::size_t k = 0; k < samples.size(); ++k) {
+        const Sample& s = samples[k];
+        const double until = k + 1 < samples.size() ? samples[k + 1].t : s.t + s.interval;
+        const int first = bin_of(s.t), last_bin = std::max(first, bin_of(until) - 1);
+        for (int b = first; b <= last_bin; ++b) {
+          here[static_cast<std::size_t>(b)] = {s.cpu, s.memory};  // a later sample in a bin wins
+          used[static_cast<std::size_t>(b)] = 1;
+        }
+      }
+      for (std::size_t b = 0; b < here.size(); ++b)
+        if (used[b]) {
+          r.cpu.values[b] += here[b].first;
+          r.memory.values[b] += here[b].second;
+        }
     }
   }
   return r;

@@ -132,7 +132,7 @@ void write_html(const Run& r, std::ostream& out, const std::string& chartjs) {
       << "</title>\n<style>\nbody{font-family:sans-serif;margin:1.5em;color:#222;max-width:1300px}"
          "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;"
          "vertical-align:top}th{background:#f0f0f0}td.n{text-align:right}section{margin:1.5em 0}"
-         ".note{color:#666}code{font-size:90%}</style>\n</head><body>\n";
+         ".note{color:#666}code{font-size:90%;word-break:break-all}</style>\n</head><body>\n";
   out << "<h1>parsl-report: run " << html(r.run_id) << "</h1>\n<table>";
   auto row = [&](const std::string& k, const std::string& v) { out << "<tr><th>" << k << "</th><td>" << html(v) << "</td></tr>"; };
   row("workflow", r.workflow);
