@@ -75,6 +75,9 @@ void write_text(const Run& r, std::ostream& out) {
       out << line;
     }
   }
+  std::snprintf(line, sizeof line, "queries: tasks per app and state %.3f s, slowest tries %.3f s\n",
+                r.query_seconds_per_app_state, r.query_seconds_slowest);
+  out << line;
   if (r.failed_total > 0) {
     out << "failed tasks: " << r.failed_total << (r.failed_total > 20 ? " (the first 20)" : "") << "\n";
     for (std::size_t i = 0; i < r.failed.size() && i < 20; ++i) {

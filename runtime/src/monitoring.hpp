@@ -101,9 +101,13 @@ class MonitoringDb {
     std::int32_t rank = -1;  // try_launched, try_worker: the worker's rank; node: its workers
     std::string c;           // try_launched, try_worker: cores; block: the job id
     std::shared_ptr<const ResourceSample> sample;  // resource
+    // Status rows this record implies, at its time and try (fewer records per task: the
+    // kernel's threads pay per record): `status_before`, then `status`.
+    std::string_view status_before, status;
   };
   static std::int64_t now_us();
   void push(Op op);
+  void push(Op a, Op b);
   void writer_loop();
   void write_batch(std::vector<Op>& ops);
 

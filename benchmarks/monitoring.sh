@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Monitoring's cost and its database at scale, as medians:
+#   - no-op throughput (parsl-perf) with monitoring off and on, runs alternating, at 2 and 4
+#     ranks, TASKS tasks, RUNS times each; the ratio on/off of the medians; bytes per task;
+#   - a run of BIG tasks (default 1,000,000) with monitoring on, then parsl-report --text
+#     three times: its two queries ("tasks per app and state", "the slowest 10 tries").
+# Usage: benchmarks/monitoring.sh [BUILD_DIR]    (RUNS=3 TASKS=200000 BIG=1000000)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+runs=${RUNS:-3} tasks=${TASKS:-200000} big=${BIG:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+perf() {  # perf RANKS on|off DIR: prints tasks/s
+  mpirun -np "$1" "$build/bin/parsl-perf" --tasks="$tasks" --parsl-monitoring="$([ "$2" = on ] && echo true || echo false)" \
+    --parsl-run-dir="$3" | sed -n 's/.* \([0-9]*\) tasks\/s$/\1/p'
+}
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ranks in 2 4; do
+  : > "$work/off"; : > "$work/on"
+  for i in $(seq 1 "$runs"); do
+    perf "$ranks" off "$work/off-$ranks-$i" >> "$work/off"
+    perf "$ranks" on "$work/on-$ranks-$i" >> "$work/on"
+  done
+  off=$(median < "$work/off") on=$(median < "$work/on")
+  bytes=$(stat -c %s "$work/on-$ranks-1/000/monitoring.db")
+  echo "$ranks ranks, $tasks no-op tasks: off $(tr '\n' ' ' < "$work/off")| on $(tr '\n' ' ' < "$work/on")tasks/s;" \
+       "on/off of the medians $(echo "scale=2; $on / $off" | bc); $(( bytes / (tasks + 1000) )) bytes per task"
+done
+mpirun -np 2 "$build/bin/parsl-perf" --tasks="$big" --parsl-monitoring=true --parsl-run-dir="$work/big" > /dev/null
+for i in 1 2 3; do "$build/bin/parsl-report" --text "$work/big/000" | grep '^queries:'; done
