@@ -31,3 +31,16 @@ for ranks in 2 4; do
 done
 mpirun -np 2 "$build/bin/parsl-perf" --tasks="$big" --parsl-monitoring=true --parsl-run-dir="$work/big" > /dev/null
 for i in 1 2 3; do "$build/bin/parsl-report" --text "$work/big/000" | grep '^queries:'; done
+# Tasks of 10 ms (bash `sleep 0.01`, 600 of them on 2 workers): wall time off and on.
+for i in $(seq 600); do echo "sleep 0.01"; done > "$work/sleeps.txt"
+: > "$work/s.off"; : > "$work/s.on"
+for i in $(seq 1 "$runs"); do
+  for mode in off on; do
+    start=$(date +%s.%N)
+    mpirun -np 3 "$build/bin/parsl-run" $([ "$mode" = on ] && echo --monitoring) --progress=off \
+      --parsl-run-dir="$work/sleeps-$mode-$i" "$work/sleeps.txt" > /dev/null
+    echo "$(date +%s.%N) - $start" | bc >> "$work/s.$mode"
+  done
+done
+echo "600 tasks of 10 ms, 3 ranks: off $(tr '\n' ' ' < "$work/s.off")| on $(tr '\n' ' ' < "$work/s.on")s;" \
+     "medians $(median < "$work/s.off") / $(median < "$work/s.on") s"
