@@ -96,6 +96,7 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   // This thread talks MPI; a runner thread (bound like the process) runs the tasks, so the
   // worker answers its parent while a task runs.
   WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
+  core.stamp_starts(opts.monitoring);
   TaskBinder binder(opts.pin);
   core.set_binder([&binder](const Placement* p) { binder.apply(p); });
   std::atomic<pid_t> runner_tid{0};  // in-process tasks are sampled as this thread

@@ -48,6 +48,7 @@ MpiOptions MpiOptions::from_config(const Config& config) {
   if (!(config.monitoring_interval >= 0 && config.monitoring_interval <= 86400))
     throw ConfigError("Config::monitoring_interval must be from 0 (no samples) to 86400 s, got " +
                       std::to_string(config.monitoring_interval));
+  o.monitoring = config.monitoring;
   if (config.monitoring) o.sample_interval = config.monitoring_interval;
   return o;
 }

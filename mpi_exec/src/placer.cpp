@@ -302,6 +302,7 @@ bool Placer::on_event(const Event& e) {
       if (a.helpers[i].rank == e.worker) idx = a.members.size() + i;
   if (idx == a.members.size() + a.helpers.size()) return true;  // not one of its workers (stale): drop
   const std::uint64_t id = e.id;
+  if (idx == 0 && e.started_us) a.started_us = e.started_us;  // member 0's start (monitoring)
   switch (e.kind) {
     case EventKind::ready:
       if (!a.ready[idx]) {
@@ -315,12 +316,10 @@ bool Placer::on_event(const Event& e) {
       return true;
     case EventKind::started:
     case EventKind::usage:
-      if (idx == 0 && e.started_us) a.started_us = e.started_us;
       if (idx == 0 && !a.reported && !a.cancelled) outcomes_.push_back(Outcome{e, a.handle});
       return true;
     case EventKind::succeeded:
     case EventKind::failed:
-      if (idx == 0 && e.started_us) a.started_us = e.started_us;
       break;
   }
   if (idx >= a.members.size() || a.done[idx]) return true;

@@ -101,7 +101,8 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
       if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
       if (kv.first == "pin") opts.pin = from_cli.pin;
     }
-    opts.sample_interval = from_cli.sample_interval;  // from Config::monitoring, on every rank
+    opts.monitoring = from_cli.monitoring;  // from Config::monitoring, on every rank
+    opts.sample_interval = from_cli.sample_interval;
   } catch (const std::exception& e) {
     return config_failure(rank, e);
   }

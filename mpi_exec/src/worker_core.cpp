@@ -218,7 +218,7 @@ void WorkerCore::report_usage(std::uint64_t id, std::uint32_t attempt, std::stri
 }
 
 void WorkerCore::start_running_locked(const TaskMsg& t) {
-  running_ = Running{t.id, t.attempt, Clock::now(), wall_us()};
+  running_ = Running{t.id, t.attempt, Clock::now(), stamp_starts_ ? wall_us() : 0};
   cancel_running_.store(false, std::memory_order_relaxed);
 }
 

@@ -347,19 +347,6 @@ void MonitoringDb::executors_started(const std::vector<Executor*>& executors) {
 void MonitoringDb::status(std::uint64_t id, std::uint32_t try_id, std::string_view state) {
   push({Kind::status, id, try_id, 0, now_us(), state, {}, {}});
 }
-void MonitoringDb::try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor,
-                                bool in_process) {
-  push({Kind::try_launched, id, try_id, 0, now_us(), {}, executor, in_process ? serial::this_host() : std::string()});
-}
-void MonitoringDb::try_running(std::uint64_t id, std::uint32_t try_id) {
-  push({Kind::try_running, id, try_id, 0, now_us(), {}, {}, {}});
-}
-void MonitoringDb::try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history) {
-  push({Kind::try_returned, id, try_id, 0, now_us(), {}, fail_history, {}});
-}
-void MonitoringDb::task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost) {
-  push({Kind::task_returned, id, fail_count, fail_cost, now_us(), {}, {}, {}});
-}
 void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
   std::optional<JobDeadline> deadline;
   try {
@@ -374,11 +361,6 @@ void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
   }
   push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, now_us(), {}, {}, {}});
   cv_.notify_one();
-}
-
-std::uint64_t MonitoringDb::written() const {
-  std::lock_guard lock(mutex_);
-  return written_;
 }
 
 void MonitoringDb::writer_loop() {
@@ -462,7 +444,6 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
       }
     }
   }
-  std::uint64_t done = 0;
   std::int64_t cached_second = -1;
   std::string cached_text, time_text;
   auto text_of = [&](std::int64_t us) {
@@ -514,10 +495,7 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
     }
     if (!op.status_before.empty()) status_row(op, op.status_before, op.time_us);
     if (!op.status.empty()) status_row(op, op.status, op.time_us);
-    if (op.merged) {
-      ++done;
-      continue;
-    }
+    if (op.merged) continue;
     sqlite3_stmt* s = start(op.kind, op);
     switch (op.kind) {
       case Kind::task:  // depends, func name, memoize
@@ -553,7 +531,6 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
                                   static_cast<double>(r.children), r.time_user, r.time_system, r.memory_virtual,
                                   r.memory_resident,  r.disk_read,                r.disk_write};
         for (int i = 0; i < 11; ++i) sqlite3_bind_double(s, 13 + i, numbers[i]);
-        sqlite3_bind_int(s, 14, r.pid);
         break;
       }
       case Kind::node:  // host, block; cores in try_id, memory in number, workers in rank
@@ -573,15 +550,13 @@ void MonitoringDb::write_batch(std::vector<Op>& ops) {
     if (op.returned_us && op.kind != Kind::try_worker)
       sqlite3_bind_text(s, 10, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
     step(s);
-    if (ok) ++done;
   }
   std::string error;
   if (!ok) error = sqlite_error(db_);
   ok = sqlite3_exec(db_, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
   for (auto* s : st) sqlite3_finalize(s);
   std::lock_guard lock(mutex_);
-  if (ok) written_ += done;
-  else if (last_error_.empty()) {
+  if (!ok && last_error_.empty()) {
     last_error_ = error;
     std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
                  file_.c_str(), ops.size(), error.c_str());

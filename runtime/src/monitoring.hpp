@@ -59,19 +59,11 @@ class MonitoringDb {
   /// row per executor (the pilot job this run is in, when parsl-submit started it:
   /// $PARSL_SUBMIT_JOB and the scheduler's job id; else block "0").
   void executors_started(const std::vector<Executor*>& executors);
-  void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
-  /// `in_process`: the executor runs tasks in this process, so the try's host is this one.
-  void try_launched(std::uint64_t id, std::uint32_t try_id, const std::string& executor, bool in_process);
-  void try_running(std::uint64_t id, std::uint32_t try_id);
-  void try_returned(std::uint64_t id, std::uint32_t try_id, const std::string& fail_history);
-  void task_returned(std::uint64_t id, std::uint32_t fail_count, double fail_cost);
   /// At the kernel's end: the workflow row's completion time and counts, then flushes;
   /// and the blocks' last status (COMPLETED, or TIMEOUT once the job's drain has begun).
   void workflow_end(std::uint64_t completed, std::uint64_t failed);
 
   const std::filesystem::path& file() const noexcept { return file_; }
-  /// Records written so far (for tests and the log).
-  std::uint64_t written() const;
 
   /// Now as Parsl's DateTime text ("YYYY-MM-DD HH:MM:SS.ffffff", local time), as SQLAlchemy
   /// stores it in SQLite.
@@ -108,6 +100,7 @@ class MonitoringDb {
   static std::int64_t now_us();
   void push(Op op);
   void push(Op a, Op b);
+  void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   void writer_loop();
   void write_batch(std::vector<Op>& ops);
 
@@ -120,7 +113,6 @@ class MonitoringDb {
   std::condition_variable cv_;
   std::vector<Op> queue_;
   bool stop_ = false;
-  std::uint64_t written_ = 0;
   std::string last_error_;
   std::thread writer_;
 };

@@ -138,17 +138,29 @@ TEST(Monitoring, EveryTaskAndTryWithItsStatesInOrder) {
             (Rows{{"threads", "0", "RUNNING"}, {"threads", "0", "COMPLETED"}}));
 }
 
+// An executor that runs tasks elsewhere, as the MPI one does.
+struct RemoteExecutor final : parsl::Executor {
+  RemoteExecutor() : Executor("mpi") {}
+  void submit(parsl::TaskHandle) override {}
+  void shutdown() override {}
+  bool runs_in_process() const noexcept override { return false; }
+};
+
 // What an MPI worker reports (TaskHandle::ran_on, report_usage): the try's host, rank, cores
-// and running time from the worker's clock, its running and running_ended rows, resource rows.
+// and running time from the worker's clock, its running and running_ended rows, resource
+// rows; and no running row from the kernel's clock for an executor that runs tasks elsewhere.
 TEST(Monitoring, WorkerReportsGiveTheTrysHostRankTimesAndResources) {
+  using parsl::TaskState;
   const auto dir = parsl::test::scratch_dir();
   const std::string file = (dir / "w.db").string();
   const std::int64_t t0 = 1'700'000'000'000'000;  // microseconds since the epoch
+  const RemoteExecutor mpi;
   {
     parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
     db.task(1, "app", false, "");
-    db.try_launched(1, 1, "mpi", false);
+    db.state_changed(1, 1, TaskState::pending, TaskState::launched, &mpi, "", 0);
     db.try_worker(1, 1, 3, "node7", "2-3", t0, 0);  // the started event: same batch as the launch
+    db.state_changed(1, 1, TaskState::launched, TaskState::running, &mpi, "", 0);
     parsl::ResourceSample s;
     s.time_us = t0 + 5'000'000;
     s.pid = 4242;
@@ -162,10 +174,12 @@ TEST(Monitoring, WorkerReportsGiveTheTrysHostRankTimesAndResources) {
     db.resource(1, 1, s);
     std::this_thread::sleep_for(std::chrono::milliseconds(450));  // the end comes in a later batch
     db.try_worker(1, 1, 3, "node7", "2-3", t0, t0 + 7'000'000);
-    db.try_returned(1, 1, "");
+    db.state_changed(1, 1, TaskState::running, TaskState::exec_done, &mpi, "", 0);
   }
-  EXPECT_EQ(query(file, "SELECT hostname, worker_rank, worker_cores, task_try_time_running FROM try"),
-            (Rows{{"node7", "3", "2-3", parsl::detail::MonitoringDb::format_time(t0)}}));
+  EXPECT_EQ(query(file, "SELECT hostname, worker_rank, worker_cores, task_try_time_running, "
+                        "task_try_time_running_ended, task_try_time_returned IS NOT NULL FROM try"),
+            (Rows{{"node7", "3", "2-3", parsl::detail::MonitoringDb::format_time(t0),
+                   parsl::detail::MonitoringDb::format_time(t0 + 7'000'000), "1"}}));
   // One running row though two reports said when it started; running_ended at the worker's end.
   EXPECT_EQ(query(file, "SELECT task_status_name, timestamp FROM status WHERE task_status_name LIKE 'running%' "
                         "ORDER BY timestamp"),

@@ -265,7 +265,7 @@ Run load_run(const std::filesystem::path& file, bool full) {
     const std::string lane = ranked ? host + " rank " + std::to_string(sqlite3_column_int(st, 2)) : host + " (in process)";
     auto [it, added] = lane_index.emplace(lane, r.lanes.size());
     if (added) r.lanes.push_back(Lane{lane, host, {}, {}, 0, 0});
-    intervals.push_back(Interval{it->second, start, end, static_cast<int>(app_index[app.name])});
+    intervals.push_back(Interval{it->second, start, end, static_cast<int>(&app - r.apps.data())});
     last = std::max(last, end);
   });
   for (auto& a : r.apps) {

@@ -37,6 +37,8 @@ struct MpiOptions {
   bool pin = true;
   /// Most tasks in one message down.
   int max_batch = 512;
+  /// Config::monitoring: workers stamp each try's start with the wall clock.
+  bool monitoring = false;
   /// Seconds between workers' resource samples of running tasks; 0: none. Set from
   /// Config::monitoring_interval when Config::monitoring is on.
   double sample_interval = 0;

@@ -115,6 +115,9 @@ class WorkerCore {
   void report_usage(std::uint64_t id, std::uint32_t attempt, std::string sample);
   /// Microseconds since the epoch on the wall clock.
   static std::int64_t wall_us() noexcept;
+  /// Stamp each try's start with the wall clock (monitoring); off, events carry 0 and a
+  /// task costs no clock read for it.
+  void stamp_starts(bool on) noexcept { stamp_starts_ = on; }
 
  private:
   struct Running {
@@ -133,6 +136,7 @@ class WorkerCore {
   std::int64_t wanted_credit() const noexcept;
 
   int rank_;
+  bool stamp_starts_ = false;
   Runner runner_;
   Binder binder_;
   mutable std::mutex mutex_;
