@@ -13,9 +13,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-perf() {  # perf RANKS on|off DIR: prints tasks/s
-  mpirun -np "$1" "$build/bin/parsl-perf" --tasks="$tasks" --parsl-monitoring="$([ "$2" = on ] && echo true || echo false)" \
-    --parsl-run-dir="$3" | sed -n 's/.* \([0-9]*\) tasks\/s$/\1/p'
+perf() {  # perf RANKS on|off DIR: prints tasks/s as parsl-perf measures them (until the last
+          # result), and tasks/s until the job ended (the database complete: the writer's last
+          # records and its indexes), in two columns
+  local start rate
+  start=$(date +%s.%N)
+  rate=$(mpirun -np "$1" "$build/bin/parsl-perf" --tasks="$tasks" --parsl-monitoring="$([ "$2" = on ] && echo true || echo false)" \
+    --parsl-run-dir="$3" | sed -n 's/.* \([0-9]*\) tasks\/s$/\1/p')
+  echo "$rate $(echo "$tasks / ($(date +%s.%N) - $start)" | bc)"
 }
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ranks in 2 4; do
@@ -24,12 +29,23 @@ for ranks in 2 4; do
     perf "$ranks" off "$work/off-$ranks-$i" >> "$work/off"
     perf "$ranks" on "$work/on-$ranks-$i" >> "$work/on"
   done
-  off=$(median < "$work/off") on=$(median < "$work/on")
+  off=$(cut -d' ' -f1 "$work/off" | median) on=$(cut -d' ' -f1 "$work/on" | median)
+  off_job=$(cut -d' ' -f2 "$work/off" | median) on_job=$(cut -d' ' -f2 "$work/on" | median)
   bytes=$(stat -c %s "$work/on-$ranks-1/000/monitoring.db")
-  echo "$ranks ranks, $tasks no-op tasks: off $(tr '\n' ' ' < "$work/off")| on $(tr '\n' ' ' < "$work/on")tasks/s;" \
-       "on/off of the medians $(echo "scale=2; $on / $off" | bc); $(( bytes / (tasks + 1000) )) bytes per task"
+  echo "$ranks ranks, $tasks no-op tasks, until the last result: off $(cut -d' ' -f1 "$work/off" | tr '\n' ' ')|" \
+       "on $(cut -d' ' -f1 "$work/on" | tr '\n' ' ')tasks/s; on/off of the medians $(echo "scale=2; $on / $off" | bc)"
+  echo "$ranks ranks, $tasks no-op tasks, until the job ended: off $(cut -d' ' -f2 "$work/off" | tr '\n' ' ')|" \
+       "on $(cut -d' ' -f2 "$work/on" | tr '\n' ' ')tasks/s; on/off of the medians $(echo "scale=2; $on_job / $off_job" | bc);" \
+       "$(( bytes / (tasks + 1000) )) bytes per task"
 done
-mpirun -np 2 "$build/bin/parsl-perf" --tasks="$big" --parsl-monitoring=true --parsl-run-dir="$work/big" > /dev/null
+# The big run: rank 0's peak memory with monitoring on and off (the writer's queue is bounded).
+for mode in false true; do
+  /usr/bin/time -f "%M" -o "$work/rss-$mode" mpirun -np 2 "$build/bin/parsl-perf" --tasks="$big" \
+    --parsl-monitoring=$mode --parsl-run-dir="$work/big-$mode" > /dev/null
+done
+echo "$big no-op tasks, 2 ranks: largest peak RSS of a rank, monitoring off $(( $(cat "$work/rss-false") / 1024 )) MB," \
+     "on $(( $(cat "$work/rss-true") / 1024 )) MB"
+mv "$work/big-true" "$work/big"
 for i in 1 2 3; do "$build/bin/parsl-report" --text "$work/big/000" | grep '^queries:'; done
 # Tasks of 10 ms (bash `sleep 0.01`, 600 of them on 2 workers): wall time off and on.
 for i in $(seq 600); do echo "sleep 0.01"; done > "$work/sleeps.txt"

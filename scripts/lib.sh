@@ -39,9 +39,10 @@ esac
 #   libsqlite3-dev   the monitoring database (runinfo/NNN/monitoring.db)
 #   libjs-chart.js   Chart.js, which parsl-report copies into its self-contained pages
 #   chromium         headless, the test that opens parsl-report's page and checks what it drew
+#   time             /usr/bin/time: benchmarks/monitoring.sh's peak memory of a rank
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
                 libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib
-                libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev libjs-chart.js chromium
+                libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev libjs-chart.js chromium time
                 "${PARSL_MPI_PACKAGES[@]}")
 
 # mpirun as root (CI, containers) needs Open MPI's explicit consent; the tests oversubscribe

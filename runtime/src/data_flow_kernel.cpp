@@ -583,6 +583,7 @@ void DataFlowKernel::cleanup() {
   if (monitor_) {
     monitor_->workflow_end(c[TaskState::exec_done] + c[TaskState::memo_done], c[TaskState::failed] + c[TaskState::dep_fail]);
     const auto file = monitor_->file();
+    logger_.info("monitoring: writing the last " + monitor_->backlog() + " to " + file.string());
     monitor_.reset();  // writes what is queued
     logger_.info("monitoring database written: " + file.string());
   }

@@ -64,12 +64,19 @@ class MonitoringDb {
   void workflow_end(std::uint64_t completed, std::uint64_t failed);
 
   const std::filesystem::path& file() const noexcept { return file_; }
+  /// For the log: "N records" queued, and how often the kernel's threads waited for the
+  /// writer (the queue was full).
+  std::string backlog() const;
 
   /// Now as Parsl's DateTime text ("YYYY-MM-DD HH:MM:SS.ffffff", local time), as SQLAlchemy
   /// stores it in SQLite.
   static std::string timestamp();
   /// `us` microseconds since the epoch as such text.
   static std::string format_time(std::int64_t us);
+
+  // The writer is woken when kWakeWriter records are queued; pushers wait while
+  // kMaxQueued are (about 270 bytes each: ~140 MB queued at most, as much being written).
+  static constexpr std::size_t kWakeWriter = 8192, kMaxQueued = std::size_t{1} << 19;
 
  private:
   enum class Kind : std::uint8_t {
@@ -100,6 +107,7 @@ class MonitoringDb {
   static std::int64_t now_us();
   void push(Op op);
   void push(Op a, Op b);
+  void wait_for_room(std::unique_lock<std::mutex>& lock);
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   void writer_loop();
   void write_batch(std::vector<Op>& ops);
@@ -110,7 +118,9 @@ class MonitoringDb {
   std::string job_id_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // the writer waits for records
+  std::condition_variable room_;  // pushers wait for room in the queue
+  std::uint64_t waits_ = 0;       // how often a pusher waited (reported at the end)
   std::vector<Op> queue_;
   bool stop_ = false;
   std::string last_error_;

@@ -191,6 +191,37 @@ TEST(Monitoring, WorkerReportsGiveTheTrysHostRankTimesAndResources) {
             (Rows{{"4242", "99.5", "2.0", "4.5", "1048576.0", "4096.0", "running", "5.0", "1"}}));
 }
 
+// More records than the queue holds (MonitoringDb::kMaxQueued), pushed faster than SQLite
+// takes them: the pushing thread waits for the writer, and every row is in the database.
+TEST(Monitoring, AFullQueueMakesThePusherWaitAndLosesNothing) {
+  using parsl::TaskState;
+  const auto dir = parsl::test::scratch_dir();
+  const std::string file = (dir / "full.db").string();
+  const RemoteExecutor mpi;
+  const std::uint64_t tasks = parsl::detail::MonitoringDb::kMaxQueued / 2;  // 4 records per task: twice the queue
+  std::string backlog;
+  {
+    parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
+    const std::int64_t t0 = 1'700'000'000'000'000;
+    for (std::uint64_t id = 1; id <= tasks; ++id) {
+      db.task(id, "app", false, "");
+      db.state_changed(id, 1, TaskState::pending, TaskState::launched, &mpi, "", 0);
+      db.try_worker(id, 1, 1, "node0", "0", t0 + static_cast<std::int64_t>(id), t0 + static_cast<std::int64_t>(id) + 1);
+      db.state_changed(id, 1, TaskState::launched, TaskState::exec_done, &mpi, "", 0);
+    }
+    backlog = db.backlog();
+  }
+  EXPECT_NE(backlog.find("waited"), std::string::npos) << backlog;
+  const std::string n = std::to_string(tasks);
+  EXPECT_EQ(query(file, "SELECT count(*), count(DISTINCT task_id), min(task_id), max(task_id) FROM task"),
+            (Rows{{n, n, "1", n}}));
+  EXPECT_EQ(query(file, "SELECT count(*), count(hostname), count(task_try_time_running_ended), "
+                        "count(task_try_time_returned) FROM try"),
+            (Rows{{n, n, n, n}}));
+  EXPECT_EQ(query(file, "SELECT task_status_name, count(*) FROM status GROUP BY 1 ORDER BY 1"),
+            (Rows{{"exec_done", n}, {"launched", n}, {"pending", n}, {"running", n}, {"running_ended", n}}));
+}
+
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
   const auto dir = parsl::test::scratch_dir();
   const std::string foreign = (dir / "foreign.db").string();
