@@ -32,6 +32,8 @@ MpiOptions MpiOptions::from_config(const Config& config) {
       o.max_prefetch = parse_option_int(name, value, 0, 1 << 20);
     } else if (name == "max-batch") {
       o.max_batch = parse_option_int(name, value, 1, 1 << 20);
+    } else if (name == "start-timeout") {
+      o.start_timeout = parse_option_int(name, value, 1, 86400);
     } else if (name == "pin") {
       if (value == "true" || value == "1")
         o.pin = true;
@@ -42,7 +44,7 @@ MpiOptions MpiOptions::from_config(const Config& config) {
     } else {
       throw ConfigError("unknown option --parsl-mpi-" + excerpt(name) +
                         " (known: --parsl-mpi-fanout, --parsl-mpi-ranks-per-node, --parsl-mpi-prefetch, "
-                        "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin)");
+                        "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin, --parsl-mpi-start-timeout)");
     }
   }
   if (!(config.monitoring_interval >= 0 && config.monitoring_interval <= 86400))

@@ -1,6 +1,7 @@
 #include "parsl/mpi_exec/run.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "channel.hpp"
 #include "loops.hpp"
 #include "pinning.hpp"
+#include "start_check.hpp"
 #include "parsl/mpi_exec/mpi_executor.hpp"
 #include "parsl/mpi_exec/topology.hpp"
 #include "parsl/runtime/data_flow_kernel.hpp"
@@ -63,11 +65,35 @@ std::vector<mpi::NodeHardware> node_hardware(MPI_Comm comm, const mpi::Topology&
   return out;
 }
 
-// Every rank reaches the same verdict on a bad configuration (same command line), so each
-// returns without talking to the others; only rank 0 prints.
-int config_failure(int rank, const std::exception& e) {
-  if (rank == 0) std::fprintf(stderr, "parsl: %s\n", e.what());
+// Every rank reaches the same verdict (the start check makes it so), so each returns
+// without talking to the others; only rank 0 prints.
+int config_failure(int rank, const std::string& what) {
+  if (rank == 0) std::fprintf(stderr, "parsl: %s\n", what.c_str());
   return 2;
+}
+
+// OnFailure::abort_job: a failed start or run ends the whole job, with the error printed
+// once (by rank 0, before this). Rank 0 aborts; the others wait for it to, and abort
+// themselves if that takes more than a minute.
+[[noreturn]] void abort_on_failure(int rank, int status) {
+  if (rank == 0) {
+    std::fprintf(stderr, "parsl: stopping the whole job (MPI_Abort), as an embedded parsl::run does on failure "
+                         "(parsl::OnFailure::abort_job)\n");
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, status);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::abort();
+}
+
+// What must be the same on every rank: the tree's shape and the workers' behaviour.
+std::string settings_of(const MpiOptions& o) {
+  return "fanout=" + std::to_string(o.fanout) + "\nranks-per-node=" + std::to_string(o.ranks_per_node) +
+         "\nprefetch=" + std::to_string(o.prefetch) + "\nmax-prefetch=" + std::to_string(o.max_prefetch) +
+         "\nmax-batch=" + std::to_string(o.max_batch) + "\npin=" + (o.pin ? "true" : "false") +
+         "\nmonitoring=" + (o.monitoring ? "true" : "false") + "\nmonitoring-interval=" +
+         std::to_string(o.sample_interval);
 }
 
 [[noreturn]] void abort_job(MPI_Comm comm, int rank, const std::exception& e) {
@@ -83,13 +109,18 @@ MpiExecutor* find_mpi_executor(Config& config) {
   return nullptr;
 }
 
-int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
+int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure) {
   int rank = 0, size = 0;
   PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
   PARSL_MPI_CHECK(MPI_Comm_size(comm, &size));
+  auto outcome = [&](int status) {
+    if (status != 0 && on_failure == OnFailure::abort_job && size > 1) abort_on_failure(rank, status);
+    return status;
+  };
 
   MpiOptions opts;
   MpiExecutor* exec = find_mpi_executor(config);
+  std::string problem;
   try {
     opts = exec ? exec->options() : MpiOptions{};
     const MpiOptions from_cli = MpiOptions::from_config(config);
@@ -100,14 +131,16 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
       if (kv.first == "max-prefetch") opts.max_prefetch = from_cli.max_prefetch;
       if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
       if (kv.first == "pin") opts.pin = from_cli.pin;
+      if (kv.first == "start-timeout") opts.start_timeout = from_cli.start_timeout;
     }
     opts.monitoring = from_cli.monitoring;  // from Config::monitoring, on every rank
     opts.sample_interval = from_cli.sample_interval;
   } catch (const std::exception& e) {
-    return config_failure(rank, e);
+    problem = e.what();
   }
 
   if (size == 1) {
+    if (!problem.empty()) return config_failure(rank, problem);
     // No workers: run the tasks on threads of this process instead.
     for (auto& e : config.executors)
       if (dynamic_cast<MpiExecutor*>(e.get()) != nullptr) e = std::make_shared<ThreadPoolExecutor>(0, e->label());
@@ -118,6 +151,14 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
                    "worker ranks)\n");
     return run_local(0, nullptr, std::move(config), workflow);
   }
+
+  // Every rank of `comm` says it has started, with its settings and any problem, before
+  // anything collective: a mistake on one rank fails the start on all (or, if a rank never
+  // comes, ends the job after start_timeout), never a hang.
+  if (problem.empty()) problem = mpi::detail::thread_level_problem();
+  const std::string verdict = mpi::detail::start_check(comm, rank, size, problem.empty() ? settings_of(opts) : "",
+                                                       problem, opts.start_timeout);
+  if (!verdict.empty()) return outcome(config_failure(rank, verdict));
 
   std::unique_ptr<mpi::detail::Channel> channel;
   std::vector<int> nodes;
@@ -131,7 +172,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
   try {
     topo = mpi::Topology::build(nodes, opts.fanout, opts.prefetch);
   } catch (const std::exception& e) {
-    return config_failure(rank, e);
+    return outcome(config_failure(rank, e.what()));
   }
 
   std::vector<mpi::NodeHardware> hardware;
@@ -143,8 +184,8 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
 
   if (rank != 0) {
     try {
-      return topo.place(rank).role == mpi::Role::submaster ? mpi::detail::submaster_loop(*channel, topo, opts)
-                                                            : mpi::detail::worker_loop(*channel, topo, opts);
+      return outcome(topo.place(rank).role == mpi::Role::submaster ? mpi::detail::submaster_loop(*channel, topo, opts)
+                                                                    : mpi::detail::worker_loop(*channel, topo, opts));
     } catch (const std::exception& e) {
       abort_job(channel->comm(), rank, e);
     }
@@ -190,7 +231,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow) 
     abort_job(channel->comm(), 0, e);
   }
   if (workflow_thread.joinable()) workflow_thread.join();
-  return failed ? 1 : 0;
+  return outcome(failed ? 1 : 0);
 }
 
 
@@ -210,8 +251,8 @@ int launcher_size() noexcept {
   return -1;
 }
 
-int run(MPI_Comm comm, Config config, const std::function<void()>& workflow) {
-  return run_on(comm, std::move(config), workflow);
+int run(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure) {
+  return run_on(comm, std::move(config), workflow, on_failure);
 }
 
 int run(int argc, char** argv, Config config, const std::function<void()>& workflow) {
@@ -239,7 +280,8 @@ int run(int argc, char** argv, Config config, const std::function<void()>& workf
   } else if (Config::help_requested(argc, argv)) {
     if (rank == 0) std::fputs(Config::options_help().c_str(), stdout);
   } else {
-    status = run_on(MPI_COMM_WORLD, std::move(config), workflow);
+    // The whole job runs parsl: every rank returns the status, and the program ends.
+    status = run_on(MPI_COMM_WORLD, std::move(config), workflow, OnFailure::return_error);
   }
   if (!initialized) MPI_Finalize();
   return status;

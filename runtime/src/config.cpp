@@ -60,6 +60,8 @@ std::string Config::options_help() {
          "  --parsl-mpi-prefetch=N  least tasks a worker holds beyond the one it runs (default 0)\n"
          "  --parsl-mpi-max-prefetch=N  most, for short tasks (default 64)\n"
          "  --parsl-mpi-pin=B       pin workers to cores with hwloc (default true)\n"
+         "  --parsl-mpi-start-timeout=S  seconds every rank has to start before the job is stopped\n"
+         "                          with a message naming the missing ranks (default 120)\n"
          "  --parsl-help            print this help and exit\n";
 }
 

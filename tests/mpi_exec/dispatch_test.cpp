@@ -41,7 +41,7 @@ const auto bash_hold = parsl::bash_app("dispatch_test.bash_hold", [](std::string
 });
 
 int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_config()) {
-  return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
+  return parsl::run(MPI_COMM_WORLD, std::move(c), wf, parsl::OnFailure::return_error);  // tests check the status
 }
 
 using parsl::test::process_gone;

@@ -78,7 +78,7 @@ const auto killed_first_try = parsl::app("mpi_test.killed_first_try", [](std::st
 }, parsl::AppOptions{.isolate = true});
 
 int run(const std::function<void()>& wf, parsl::Config c = parsl::test::mpi_config()) {
-  return parsl::run(MPI_COMM_WORLD, std::move(c), wf);
+  return parsl::run(MPI_COMM_WORLD, std::move(c), wf, parsl::OnFailure::return_error);  // tests check the status
 }
 
 TEST(MpiExecutor, ResultsDependenciesAndFanIn) {

@@ -42,6 +42,9 @@ struct MpiOptions {
   /// Seconds between workers' resource samples of running tasks; 0: none. Set from
   /// Config::monitoring_interval when Config::monitoring is on.
   double sample_interval = 0;
+  /// Seconds every rank of the communicator has to start (--parsl-mpi-start-timeout): a
+  /// rank that never calls parsl::run ends the job with a message naming it after this.
+  int start_timeout = 120;
 
   /// Reads `config.mpi_options`; throws ConfigError naming an unknown option or bad value.
   static MpiOptions from_config(const Config& config);

@@ -34,11 +34,31 @@ int launcher_rank() noexcept;
 /// reports one rank but this says more.
 int launcher_size() noexcept;
 
+/// What an embedded run does when it fails (a workflow that throws, a kernel that cannot
+/// start, a configuration that differs between ranks, a bad option, too low an MPI thread
+/// level). Rank 0 of the communicator prints the error once in both cases.
+enum class OnFailure {
+  /// End the whole job with MPI_Abort (the default): the program's other ranks, waiting in
+  /// their next collective for ranks that will never come, would otherwise hang.
+  abort_job,
+  /// Return the same non-zero status on every rank of the communicator (as the overloads
+  /// above do), for a program that handles the failure itself.
+  return_error,
+};
+
 /// Embedding: collective over `comm`, a communicator of an MPI program that has already
 /// initialized MPI (this call neither initializes nor finalizes it). Rank 0 of `comm` runs
 /// `workflow` (on a second thread: initialize MPI with MPI_THREAD_MULTIPLE if the workflow
 /// makes MPI calls of its own); the other ranks of `comm` serve tasks. Ranks outside `comm`
-/// are untouched. Returns as the overload above.
-int run(MPI_Comm comm, Config config, const std::function<void()>& workflow);
+/// are untouched. Returns as the overload above, or aborts the job on failure (`on_failure`).
+///
+/// Before anything collective, every rank of `comm` sends its settings to rank 0 (point to
+/// point, tag 32123 on `comm`): options that differ between ranks, a bad option on some
+/// ranks, or MPI below MPI_THREAD_FUNNELED (MPI_THREAD_SERIALIZED when called from another
+/// thread than the one that initialized MPI) fail the start on every rank with one message
+/// naming the ranks. A rank that has not called this within --parsl-mpi-start-timeout
+/// seconds (default 120) ends the job with a message naming it.
+int run(MPI_Comm comm, Config config, const std::function<void()>& workflow,
+        OnFailure on_failure = OnFailure::abort_job);
 
 }  // namespace parsl
