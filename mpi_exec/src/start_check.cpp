@@ -94,10 +94,17 @@ std::string rank_name(MPI_Comm comm, int rank) {
   return "rank " + std::to_string(rank) + (world != rank ? " (world rank " + std::to_string(world) + ")" : "");
 }
 
-std::string thread_level_problem() {
+std::string thread_level_problem(bool multiple) {
   int provided = MPI_THREAD_SINGLE, main_thread = 1;
   MPI_Query_thread(&provided);
   MPI_Is_thread_main(&main_thread);
+  if (multiple && provided < MPI_THREAD_MULTIPLE)
+    return std::string("MPI was initialized with ") +
+           (provided == MPI_THREAD_SERIALIZED ? "MPI_THREAD_SERIALIZED"
+            : provided == MPI_THREAD_FUNNELED ? "MPI_THREAD_FUNNELED"
+                                              : "MPI_THREAD_SINGLE") +
+           ", but a parsl::Session drives MPI from a thread of its own on the rank that submits tasks while the "
+           "program goes on making MPI calls: initialize MPI with MPI_Init_thread(..., MPI_THREAD_MULTIPLE, ...)";
   if (provided >= MPI_THREAD_SERIALIZED || (provided == MPI_THREAD_FUNNELED && main_thread)) return "";
   if (provided == MPI_THREAD_FUNNELED)
     return "MPI was initialized with MPI_THREAD_FUNNELED, but parsl-mpi was started from another thread than the "

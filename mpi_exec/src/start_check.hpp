@@ -14,8 +14,9 @@ namespace parsl::mpi::detail {
 inline constexpr int kStartTag = 32123;
 
 /// "" when this process's MPI thread level lets the executor's loop make its MPI calls on
-/// the calling thread while tasks run on others; else what is wrong and what to do.
-std::string thread_level_problem();
+/// the calling thread while tasks run on others (`multiple`: while the program's own
+/// threads make MPI calls too, as beside a Session); else what is wrong and what to do.
+std::string thread_level_problem(bool multiple);
 
 /// Collective over `comm` (rank `rank` of `size`), point to point only. Each rank sends its
 /// `settings` (lines "name=value", the same on every rank of a correct start) and its

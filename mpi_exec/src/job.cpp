@@ -1,0 +1,217 @@
+#include "job.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "loops.hpp"
+#include "pinning.hpp"
+#include "start_check.hpp"
+#include "parsl/runtime/errors.hpp"
+#include "parsl/runtime/thread_pool_executor.hpp"
+
+namespace parsl::mpi::detail {
+
+namespace {
+
+std::vector<int> node_of_each_rank(MPI_Comm comm, int ranks_per_node) {
+  int rank = 0, size = 0;
+  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  PARSL_MPI_CHECK(MPI_Comm_size(comm, &size));
+  std::vector<int> nodes(static_cast<std::size_t>(size));
+  if (ranks_per_node > 0) {
+    for (int r = 0; r < size; ++r) nodes[static_cast<std::size_t>(r)] = r / ranks_per_node;
+    return nodes;
+  }
+  MPI_Comm local;
+  PARSL_MPI_CHECK(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local));
+  int leader = rank;
+  const int rc = MPI_Allreduce(&rank, &leader, 1, MPI_INT, MPI_MIN, local);
+  MPI_Comm_free(&local);
+  PARSL_MPI_CHECK(rc);
+  PARSL_MPI_CHECK(MPI_Allgather(&leader, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
+  return nodes;
+}
+
+// What each node offers, at rank 0 (empty elsewhere): measured by the lowest rank of each
+// node, gathered.
+std::vector<NodeHardware> node_hardware(MPI_Comm comm, const Topology& topo) {
+  int rank = 0;
+  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  std::vector<int> lowest;  // per node
+  for (int r = 0; r < topo.size(); ++r) {
+    const auto n = static_cast<std::size_t>(topo.place(r).node);
+    if (lowest.size() <= n) lowest.resize(n + 1, -1);
+    if (lowest[n] < 0) lowest[n] = r;
+  }
+  NodeHardware mine;
+  if (lowest[static_cast<std::size_t>(topo.place(rank).node)] == rank) {
+    mine = measure_node();
+    std::snprintf(mine.host, sizeof mine.host, "%s", serial::this_host().c_str());
+  }
+  std::vector<NodeHardware> all(rank == 0 ? static_cast<std::size_t>(topo.size()) : 0);
+  PARSL_MPI_CHECK(MPI_Gather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, 0, comm));
+  std::vector<NodeHardware> out;
+  if (rank == 0)
+    for (int r : lowest) out.push_back(all[static_cast<std::size_t>(r)]);
+  return out;
+}
+
+// Every rank reaches the same verdict (the start check makes it so), so each returns
+// without talking to the others; only rank 0 prints.
+int config_failure(int rank, const std::string& what) {
+  if (rank == 0) std::fprintf(stderr, "parsl: %s\n", what.c_str());
+  return 2;
+}
+
+// OnFailure::abort_job: a failed start or run ends the whole job, with the error printed
+// once (by rank 0, before this). Rank 0 aborts; the others wait for it to, and abort
+// themselves if that takes more than a minute.
+[[noreturn]] void abort_on_failure(int rank, int status) {
+  if (rank == 0) {
+    std::fprintf(stderr, "parsl: stopping the whole job (MPI_Abort), as embedded parsl-mpi does on failure "
+                         "(parsl::OnFailure::abort_job)\n");
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, status);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::abort();
+}
+
+// What must be the same on every rank: the tree's shape and the workers' behaviour.
+std::string settings_of(const MpiOptions& o) {
+  return "fanout=" + std::to_string(o.fanout) + "\nranks-per-node=" + std::to_string(o.ranks_per_node) +
+         "\nprefetch=" + std::to_string(o.prefetch) + "\nmax-prefetch=" + std::to_string(o.max_prefetch) +
+         "\nmax-batch=" + std::to_string(o.max_batch) + "\npin=" + (o.pin ? "true" : "false") +
+         "\nmonitoring=" + (o.monitoring ? "true" : "false") + "\nmonitoring-interval=" +
+         std::to_string(o.sample_interval);
+}
+
+MpiExecutor* find_mpi_executor(Config& config) {
+  for (auto& e : config.executors)
+    if (auto* m = dynamic_cast<MpiExecutor*>(e.get())) return m;
+  return nullptr;
+}
+
+}  // namespace
+
+int Job::outcome(int status) const {
+  if (status != 0 && on_failure == OnFailure::abort_job && size > 1) abort_on_failure(rank, status);
+  return status;
+}
+
+void Job::abort(const std::exception& e) const {
+  std::fprintf(stderr, "parsl: rank %d stops the job: %s\n", rank, e.what());
+  std::fflush(stderr);
+  MPI_Abort(channel ? channel->comm() : comm, 3);
+  std::abort();
+}
+
+int start_job(Job& job, Config& config, bool root_multiple) {
+  PARSL_MPI_CHECK(MPI_Comm_rank(job.comm, &job.rank));
+  PARSL_MPI_CHECK(MPI_Comm_size(job.comm, &job.size));
+  const int rank = job.rank;
+  MpiOptions& opts = job.opts;
+  job.exec = find_mpi_executor(config);
+  std::string problem;
+  try {
+    opts = job.exec ? job.exec->options() : MpiOptions{};
+    const MpiOptions from_cli = MpiOptions::from_config(config);
+    for (const auto& kv : config.mpi_options) {
+      if (kv.first == "fanout") opts.fanout = from_cli.fanout;
+      if (kv.first == "ranks-per-node") opts.ranks_per_node = from_cli.ranks_per_node;
+      if (kv.first == "prefetch") opts.prefetch = from_cli.prefetch;
+      if (kv.first == "max-prefetch") opts.max_prefetch = from_cli.max_prefetch;
+      if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
+      if (kv.first == "pin") opts.pin = from_cli.pin;
+      if (kv.first == "start-timeout") opts.start_timeout = from_cli.start_timeout;
+    }
+    opts.monitoring = from_cli.monitoring;  // from Config::monitoring, on every rank
+    opts.sample_interval = from_cli.sample_interval;
+  } catch (const std::exception& e) {
+    problem = e.what();
+  }
+  if (job.size == 1) return problem.empty() ? kOneRank : config_failure(rank, problem);
+
+  // Every rank of `comm` says it has started, with its settings and any problem, before
+  // anything collective: a mistake on one rank fails the start on all (or, if a rank never
+  // comes, ends the job after start_timeout), never a hang.
+  if (problem.empty()) problem = thread_level_problem(rank == 0 && root_multiple);
+  const std::string verdict =
+      start_check(job.comm, rank, job.size, problem.empty() ? settings_of(opts) : "", problem, opts.start_timeout);
+  if (!verdict.empty()) return config_failure(rank, verdict);
+
+  std::vector<int> nodes;
+  try {
+    job.channel = std::make_unique<Channel>(job.comm);
+    nodes = node_of_each_rank(job.channel->comm(), opts.ranks_per_node);
+  } catch (const std::exception& e) {
+    job.abort(e);
+  }
+  try {
+    job.topo = Topology::build(nodes, opts.fanout, opts.prefetch);
+  } catch (const std::exception& e) {
+    return config_failure(rank, e.what());
+  }
+  try {
+    job.hardware = node_hardware(job.channel->comm(), job.topo);
+  } catch (const std::exception& e) {
+    job.abort(e);
+  }
+  return 0;
+}
+
+int serve(Job& job) {
+  try {
+    return job.outcome(job.topo.place(job.rank).role == Role::submaster
+                           ? submaster_loop(*job.channel, job.topo, job.opts)
+                           : worker_loop(*job.channel, job.topo, job.opts));
+  } catch (const std::exception& e) {
+    job.abort(e);
+  }
+}
+
+std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
+  if (job.exec == nullptr && config.executors.empty()) {
+    auto e = std::make_shared<MpiExecutor>(job.opts);
+    job.exec = e.get();
+    config.executors.push_back(std::move(e));
+  }
+  const Machine machine = Machine::from(job.topo, job.hardware);
+  if (job.exec != nullptr) job.exec->attach(machine);
+  std::unique_ptr<DataFlowKernel> dfk;
+  try {
+    dfk = std::make_unique<DataFlowKernel>(std::move(config));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", describe(std::current_exception()).c_str());
+    return nullptr;
+  }
+  const MpiOptions& o = job.opts;
+  dfk->logger().info("MPI executor: " + std::to_string(job.size) + " ranks, " + std::to_string(job.topo.workers()) +
+                     " workers, tree depth " + std::to_string(job.topo.depth()) + ", fan-out " +
+                     std::to_string(o.fanout) + ", prefetch " + std::to_string(o.prefetch) + " to " +
+                     std::to_string(std::max(o.prefetch, o.max_prefetch)) + "\n" + job.topo.describe() +
+                     machine.describe());
+  if (job.exec == nullptr)
+    dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(job.size - 1) +
+                          " other ranks stay idle");
+  return dfk;
+}
+
+void make_local(Config& config, bool embedded) {
+  for (auto& e : config.executors)
+    if (dynamic_cast<MpiExecutor*>(e.get()) != nullptr) e = std::make_shared<ThreadPoolExecutor>(0, e->label());
+  static std::atomic<bool> told{false};  // once per process, not per call
+  if (told.exchange(true)) return;
+  if (embedded)
+    std::fprintf(stderr, "parsl: the executor's communicator has one rank, so tasks run on a local thread pool\n");
+  else
+    std::fprintf(stderr,
+                 "parsl: one MPI rank, so tasks run on a local thread pool (start with mpirun -np N for N-1 "
+                 "worker ranks)\n");
+}
+
+}  // namespace parsl::mpi::detail
