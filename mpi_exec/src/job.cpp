@@ -67,8 +67,8 @@ int config_failure(int rank, const std::string& what) {
 }
 
 // OnFailure::abort_job: a failed start or run ends the whole job, with the error printed
-// once (by rank 0, before this). Rank 0 aborts; the others wait for it to, and abort
-// themselves if that takes more than a minute.
+// once (by rank 0, before this). Rank 0 aborts; the others give it 2 s to, then abort
+// themselves (a launcher that dies while aborting must not leave them behind).
 [[noreturn]] void abort_on_failure(int rank, int status) {
   if (rank == 0) {
     std::fprintf(stderr, "parsl: stopping the whole job (MPI_Abort), as embedded parsl-mpi does on failure "
@@ -76,7 +76,7 @@ int config_failure(int rank, const std::string& what) {
     std::fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, status);
   }
-  std::this_thread::sleep_for(std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   MPI_Abort(MPI_COMM_WORLD, status);
   std::abort();
 }

@@ -5,4 +5,5 @@
 #include "parsl/mpi_exec/mpi_app.hpp"
 #include "parsl/mpi_exec/mpi_executor.hpp"
 #include "parsl/mpi_exec/run.hpp"
+#include "parsl/mpi_exec/session.hpp"
 #include "parsl/runtime.hpp"
