@@ -1,10 +1,12 @@
 #include "job.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <tuple>
 
 #include "loops.hpp"
 #include "pinning.hpp"
@@ -85,9 +87,77 @@ int config_failure(int rank, const std::string& what) {
 std::string settings_of(const MpiOptions& o) {
   return "fanout=" + std::to_string(o.fanout) + "\nranks-per-node=" + std::to_string(o.ranks_per_node) +
          "\nprefetch=" + std::to_string(o.prefetch) + "\nmax-prefetch=" + std::to_string(o.max_prefetch) +
-         "\nmax-batch=" + std::to_string(o.max_batch) + "\npin=" + (o.pin ? "true" : "false") +
+         "\nmax-batch=" + std::to_string(o.max_batch) + "\npin=" + (o.pin.value_or(true) ? "true" : "false") +
          "\nmonitoring=" + (o.monitoring ? "true" : "false") + "\nmonitoring-interval=" +
          std::to_string(o.sample_interval);
+}
+
+// Each worker's cores (Machine::worker_block), chosen on its node from what the launcher
+// bound each rank to, then gathered at rank 0 for its Machine. Embedded, a worker keeps
+// inside its launcher's binding and counts the host code's ranks on the node; otherwise the
+// job is all parsl's, and the node's cores are divided among its workers.
+void choose_blocks(Job& job) {
+  constexpr int kWords = 16;  // cores 0..1023 as a bit mask
+  struct Bound {
+    std::uint64_t mask[kWords];
+    std::int32_t worker;
+  };
+  auto to_mask = [](const std::vector<int>& cores, std::uint64_t* mask) {
+    for (int c : cores)
+      if (c >= 0 && c < 64 * kWords) mask[c / 64] |= std::uint64_t{1} << (c % 64);
+  };
+  const RankPlace& me = job.topo.place(job.rank);
+  int node_cores = 1;
+  std::vector<int> allowed = bound_cores(node_cores);
+  Bound mine{};
+  to_mask(allowed, mine.mask);
+  mine.worker = me.role == Role::worker;
+  MPI_Comm node;
+  PARSL_MPI_CHECK(MPI_Comm_split(job.channel->comm(), me.node, job.rank, &node));
+  int node_rank = 0, node_ranks = 1;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Comm_size(node, &node_ranks);
+  std::vector<Bound> all(static_cast<std::size_t>(node_ranks));
+  const int rc = MPI_Allgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, node);
+  MPI_Comm_free(&node);
+  PARSL_MPI_CHECK(rc);
+  if (me.role == Role::worker) {
+    Machine::Seat seat;
+    seat.node_cores = node_cores;
+    seat.local_worker = me.local_worker;
+    seat.node_workers = me.node_workers;
+    seat.node_ranks = node_ranks;
+    if (job.embedded && job.opts.ranks_per_node == 0) {  // real nodes, a host code beside
+      seat.allowed = allowed;
+      seat.same = seat.index = 0;
+      for (int r = 0; r < node_ranks; ++r) {
+        const Bound& b = all[static_cast<std::size_t>(r)];
+        if (!b.worker || !std::equal(b.mask, b.mask + kWords, mine.mask)) continue;
+        seat.index += r < node_rank;
+        ++seat.same;
+      }
+      std::tie(seat.launcher_local, seat.launcher_ranks) = launcher_local_rank();
+    }
+    job.block = Machine::worker_block(seat);
+    const bool inside = !seat.allowed.empty() && static_cast<int>(seat.allowed.size()) < node_cores;
+    std::string allowed_text;
+    for (int c : seat.allowed) allowed_text += (allowed_text.empty() ? "" : ",") + std::to_string(c);
+    job.block_how = inside ? "inside the launcher's binding (cores " + allowed_text + ", " +
+                                 std::to_string(seat.same) + (seat.same == 1 ? " worker" : " workers") + " bound there)"
+                    : seat.launcher_ranks > node_ranks
+                        ? std::to_string(seat.launcher_ranks) + " ranks of the job share " +
+                              std::to_string(node_cores) + " cores (the host code's counted)"
+                        : std::to_string(me.node_workers) + " workers share " + std::to_string(node_cores) + " cores";
+  }
+  std::uint64_t block[kWords] = {};
+  to_mask(job.block, block);
+  std::vector<std::uint64_t> gathered(job.rank == 0 ? static_cast<std::size_t>(kWords * job.size) : 0);
+  PARSL_MPI_CHECK(MPI_Gather(block, kWords, MPI_UINT64_T, gathered.data(), kWords, MPI_UINT64_T, 0, job.channel->comm()));
+  if (job.rank != 0) return;
+  job.blocks.assign(static_cast<std::size_t>(job.size), {});
+  for (int r = 0; r < job.size; ++r)
+    for (int c = 0; c < 64 * kWords; ++c)
+      if (gathered[static_cast<std::size_t>(r * kWords + c / 64)] >> (c % 64) & 1) job.blocks[static_cast<std::size_t>(r)].push_back(c);
 }
 
 MpiExecutor* find_mpi_executor(Config& config) {
@@ -131,6 +201,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
     }
     opts.monitoring = from_cli.monitoring;  // from Config::monitoring, on every rank
     opts.sample_interval = from_cli.sample_interval;
+    if (!opts.pin) opts.pin = !job.embedded;  // embedded: the host code owns the binding
   } catch (const std::exception& e) {
     problem = e.what();
   }
@@ -158,6 +229,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   }
   try {
     job.hardware = node_hardware(job.channel->comm(), job.topo);
+    choose_blocks(job);
   } catch (const std::exception& e) {
     job.abort(e);
   }
@@ -168,7 +240,7 @@ int serve(Job& job) {
   try {
     return job.outcome(job.topo.place(job.rank).role == Role::submaster
                            ? submaster_loop(*job.channel, job.topo, job.opts)
-                           : worker_loop(*job.channel, job.topo, job.opts));
+                           : worker_loop(*job.channel, job.topo, job.opts, job.block, job.block_how));
   } catch (const std::exception& e) {
     job.abort(e);
   }
@@ -180,8 +252,8 @@ std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
     job.exec = e.get();
     config.executors.push_back(std::move(e));
   }
-  const Machine machine = Machine::from(job.topo, job.hardware);
-  if (job.exec != nullptr) job.exec->attach(machine);
+  const Machine machine = Machine::from(job.topo, job.hardware, job.blocks);
+  if (job.exec != nullptr) job.exec->attach(machine, job.opts);
   std::unique_ptr<DataFlowKernel> dfk;
   try {
     dfk = std::make_unique<DataFlowKernel>(std::move(config));

@@ -26,6 +26,10 @@ struct Job {
   std::unique_ptr<Channel> channel;
   Topology topo;
   std::vector<NodeHardware> hardware;  // rank 0: per node
+  bool embedded = false;               // beside a host code: a Session, or parsl::run on part of the job
+  std::vector<int> block;              // a worker: its cores (Machine::worker_block)
+  std::string block_how;               // a worker: how they were chosen, for the log
+  std::vector<std::vector<int>> blocks;  // rank 0: every worker's, by rank
 
   /// A final status as OnFailure says: returned, or (abort_job, not 0, more than one rank)
   /// the job aborted with it.
@@ -38,9 +42,9 @@ struct Job {
 /// tasks on a local thread pool.
 inline constexpr int kOneRank = -1;
 
-/// Collective over `job.comm` (set it and `on_failure` first): options from `config`, the
-/// start check (every rank present, the same settings, MPI's thread level: MULTIPLE at rank
-/// 0 when `root_multiple`), then the tree. Returns 0 when the tree is ready, kOneRank, or a
+/// Collective over `job.comm` (set it, `on_failure` and `embedded` first): options from
+/// `config`, the start check (every rank present, the same settings, MPI's thread level:
+/// MULTIPLE at rank 0 when `root_multiple`), then the tree and each worker's cores. Returns 0 when the tree is ready, kOneRank, or a
 /// non-zero status that is the same on every rank, after rank 0 printed why (outcome() not
 /// yet applied).
 int start_job(Job& job, Config& config, bool root_multiple);

@@ -17,6 +17,7 @@
 #include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
 #include "pinning.hpp"
+#include "start_check.hpp"
 
 namespace parsl::mpi::detail {
 
@@ -85,19 +86,23 @@ class UsageSampler {
 }
 }  // namespace
 
-int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
+int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts, const std::vector<int>& block,
+                const std::string& how) {
   const RankPlace& me = topo.place(ch.rank());
   setenv("PARSL_WORKER_RANK", std::to_string(ch.rank()).c_str(), 1);
+  int world = 0;  // embedded, the executor's ranks are not MPI_COMM_WORLD's
+  MPI_Comm_rank(MPI_COMM_WORLD, &world);
+  setenv("PARSL_WORLD_RANK", std::to_string(world).c_str(), 1);
   setenv("PARSL_WORKER_COUNT", std::to_string(topo.workers()).c_str(), 1);
   setenv("PARSL_NODE", std::to_string(me.node).c_str(), 1);
   setenv("PARSL_HOST", serial::this_host().c_str(), 1);
-  const std::string binding = pin_worker(me.local_worker, me.node_workers, opts.pin);
+  const std::string binding = pin_worker(block, how, opts.pin.value_or(true));
 
   // This thread talks MPI; a runner thread (bound like the process) runs the tasks, so the
   // worker answers its parent while a task runs.
   WorkerCore core(ch.rank(), opts.prefetch, opts.max_prefetch);
   core.stamp_starts(opts.monitoring);
-  TaskBinder binder(opts.pin);
+  TaskBinder binder(opts.pin.value_or(true));
   core.set_binder([&binder](const Placement* p) { binder.apply(p); });
   std::atomic<pid_t> runner_tid{0};  // in-process tasks are sampled as this thread
   std::thread runner([&core, &runner_tid] {
@@ -115,7 +120,7 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   } join_runner{core, runner};
 
   UpMsg hello = core.take_up();
-  hello.notes.push_back("rank " + std::to_string(ch.rank()) + " on " + serial::this_host() + ": worker on node " +
+  hello.notes.push_back(rank_name(ch.comm(), ch.rank()) + " on " + serial::this_host() + ": worker on node " +
                         std::to_string(me.node) + ", " + binding);
   ch.send(me.parent, kTagUp, encode(hello));
 
@@ -185,7 +190,7 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   const RankPlace& me = topo.place(ch.rank());
   Dispatcher d(me.children, static_cast<std::size_t>(opts.max_batch));
   UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
-  hello.notes.push_back("rank " + std::to_string(ch.rank()) + " on " + serial::this_host() + ": sub-master of " +
+  hello.notes.push_back(rank_name(ch.comm(), ch.rank()) + " on " + serial::this_host() + ": sub-master of " +
                         std::to_string(me.children.size()) + " ranks, capacity " + std::to_string(me.capacity));
   ch.send(me.parent, kTagUp, encode(hello));
 
@@ -247,7 +252,7 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
   const RankPlace& me = topo.place(0);
   RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
                 exec ? exec->machine() : Machine{});
-  if (exec) root.set_worker_places(exec->machine(), exec->options().pin);
+  if (exec) root.set_worker_places(exec->machine(), exec->options().pin.value_or(true));
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;

@@ -38,12 +38,9 @@ std::string join(const std::vector<int>& v) {
 }
 }  // namespace
 
-std::string pin_worker(int local_worker, int node_workers, bool pin) {
+std::string pin_worker(const std::vector<int>& block, const std::string& how, bool pin) {
   Topo topo;
   if (!topo.ok) return "hwloc: cannot load the topology; not bound";
-  const int cores = hwloc_get_nbobjs_by_type(topo.t, HWLOC_OBJ_CORE);
-  if (cores <= 0) return "hwloc: no cores found; not bound";
-  const std::vector<int> block = Machine::core_block(local_worker, node_workers, cores);
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
   int numa = -1;
   for (int c : block) {
@@ -53,21 +50,53 @@ std::string pin_worker(int local_worker, int node_workers, bool pin) {
     if (numa < 0 && core->nodeset != nullptr) numa = hwloc_bitmap_first(core->nodeset);
   }
   const std::string list = join(block);
-  const int share = static_cast<int>(block.size());
+  const int share = std::max<int>(1, static_cast<int>(block.size()));
   setenv("OMP_NUM_THREADS", std::to_string(share).c_str(), 1);
   setenv("PARSL_CORES", list.c_str(), 1);
   std::string line = "cores " + list + " (NUMA node " + std::to_string(numa) + "), OMP_NUM_THREADS=" +
-                     std::to_string(share) + ", " + std::to_string(node_workers) + " workers share " +
-                     std::to_string(cores) + " cores";
+                     std::to_string(share) + ", " + how;
   if (!pin) {
     line += "; not bound (pinning off)";
-  } else if (hwloc_set_cpubind(topo.t, set, HWLOC_CPUBIND_PROCESS) != 0) {
+  } else if (hwloc_bitmap_iszero(set) || hwloc_set_cpubind(topo.t, set, HWLOC_CPUBIND_PROCESS) != 0) {
     line += "; binding failed, running unbound";
   } else {
     line += "; bound";
   }
   hwloc_bitmap_free(set);
   return line;
+}
+
+std::vector<int> bound_cores(int& node_cores) {
+  node_cores = 1;
+  Topo topo;
+  if (!topo.ok) return {};
+  node_cores = std::max(1, hwloc_get_nbobjs_by_type(topo.t, HWLOC_OBJ_CORE));
+  hwloc_bitmap_t mine = hwloc_bitmap_alloc();
+  std::vector<int> out;
+  if (hwloc_get_cpubind(topo.t, mine, HWLOC_CPUBIND_PROCESS) == 0)
+    for (int c = 0; c < node_cores; ++c)
+      if (hwloc_obj_t core = hwloc_get_obj_by_type(topo.t, HWLOC_OBJ_CORE, static_cast<unsigned>(c));
+          core != nullptr && hwloc_bitmap_intersects(core->cpuset, mine))
+        out.push_back(c);
+  hwloc_bitmap_free(mine);
+  return out;
+}
+
+std::pair<int, int> launcher_local_rank() {
+  const std::pair<const char*, const char*> names[] = {{"OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"},
+                                                       {"MPI_LOCALRANKID", "MPI_LOCALNRANKS"},
+                                                       {"PMI_LOCAL_RANK", "PMI_LOCAL_SIZE"}};
+  for (const auto& [rank_name, size_name] : names) {
+    const char* r = std::getenv(rank_name);
+    const char* n = std::getenv(size_name);
+    if (r == nullptr || n == nullptr) continue;
+    char* end_r = nullptr;
+    char* end_n = nullptr;
+    const long rank = std::strtol(r, &end_r, 10), size = std::strtol(n, &end_n, 10);
+    if (*r != '\0' && *end_r == '\0' && *n != '\0' && *end_n == '\0' && rank >= 0 && rank < size && size < (1 << 20))
+      return {static_cast<int>(rank), static_cast<int>(size)};
+  }
+  return {-1, -1};
 }
 
 NodeHardware measure_node() {

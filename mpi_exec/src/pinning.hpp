@@ -2,18 +2,28 @@
 // Internal: binding worker processes and placed tasks to cores with hwloc; what a node has.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parsl/mpi_exec/placer.hpp"
 
 namespace parsl::mpi::detail {
 
-/// Binds this process to its share of the node's cores: `node_workers` workers share the
-/// cores in hwloc's logical order (which keeps a share inside one NUMA node where it fits),
-/// worker `local_worker` takes the consecutive block Machine::core_block gives. Sets
-/// OMP_NUM_THREADS and PARSL_CORES to match. Returns a line for the log. Never throws:
-/// a binding that fails is reported in the line and the worker runs unbound.
-std::string pin_worker(int local_worker, int node_workers, bool pin);
+/// Binds this process to `block`, logical cores in hwloc's order (Machine::worker_block's
+/// choice), when `pin`; sets OMP_NUM_THREADS and PARSL_CORES to match either way. Returns a
+/// line for the log, which ends with `how` (how the block was chosen). Never throws: a
+/// binding that fails is reported in the line and the worker runs unbound.
+std::string pin_worker(const std::vector<int>& block, const std::string& how, bool pin);
+
+/// The logical cores this process may run on now (its launcher's binding), in order; and
+/// the node's core count in `node_cores`. Empty when hwloc cannot tell.
+std::vector<int> bound_cores(int& node_cores);
+
+/// The launcher's numbering of the ranks on this node (every rank of the job, the host
+/// code's included): this rank's place and their count, from OMPI_COMM_WORLD_LOCAL_RANK and
+/// _SIZE, MPI_LOCALRANKID and MPI_LOCALNRANKS (MPICH), or PMI_LOCAL_RANK and PMI_LOCAL_SIZE;
+/// {-1, -1} when the launcher says nothing.
+std::pair<int, int> launcher_local_rank();
 
 /// This node's cores, NUMA domains, memory and GPUs (hwloc OS devices: CUDA or NVML, ROCm
 /// SMI, Level Zero; the largest count of one kind). Never throws: what cannot be read is

@@ -20,7 +20,8 @@ std::string gib(std::uint64_t b) {
 
 // ---- Machine ----
 
-Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& hardware) {
+Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& hardware,
+                      const std::vector<std::vector<int>>& blocks) {
   Machine m;
   for (int r = 0; r < topo.size(); ++r) {
     const RankPlace& p = topo.place(r);
@@ -37,9 +38,32 @@ Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& har
     if (n < hardware.size()) node.hw = hardware[n];
     node.hw.cores = std::max(1, node.hw.cores);
     node.hw.numa = std::max(1, node.hw.numa);
-    node.share = std::max(1, node.hw.cores / std::max<int>(1, static_cast<int>(node.workers.size())));
+    const int W = static_cast<int>(node.workers.size());
+    node.blocks.resize(node.workers.size());
+    node.share = 0;
+    for (int l = 0; l < W; ++l) {
+      const int r = node.workers[static_cast<std::size_t>(l)];
+      auto& b = node.blocks[static_cast<std::size_t>(l)];
+      if (r >= 0 && static_cast<std::size_t>(r) < blocks.size()) b = blocks[static_cast<std::size_t>(r)];
+      if (b.empty()) b = core_block(l, W, node.hw.cores);
+      node.share = node.share == 0 ? static_cast<int>(b.size()) : std::min(node.share, static_cast<int>(b.size()));
+    }
+    node.share = std::max(1, node.share);
   }
   return m;
+}
+
+std::vector<int> Machine::worker_block(const Seat& s) {
+  const int cores = std::max(1, s.node_cores);
+  if (!s.allowed.empty() && static_cast<int>(s.allowed.size()) < cores) {
+    std::vector<int> out;
+    for (int i : core_block(s.index, s.same, static_cast<int>(s.allowed.size())))
+      out.push_back(s.allowed[static_cast<std::size_t>(i)]);
+    return out;
+  }
+  if (s.launcher_local >= 0 && s.launcher_ranks > s.node_ranks)
+    return core_block(s.launcher_local, s.launcher_ranks, cores);
+  return core_block(s.local_worker, s.node_workers, cores);
 }
 
 std::vector<int> Machine::core_block(int local, int workers, int cores) {
@@ -172,7 +196,7 @@ bool Placer::try_place(Waiting& w) {
     const int g = machine_.workers_per_rank(n, need.cores);
     const int per_numa = std::max(1, node.hw.cores / node.hw.numa);
     const int W = static_cast<int>(node.workers.size());
-    auto domain = [&](int local) { return Machine::core_block(local, W, node.hw.cores).front() / per_numa; };
+    auto domain = [&](int local) { return node.blocks[static_cast<std::size_t>(local)].front() / per_numa; };
     while (static_cast<int>(a.members.size()) < need.ranks) {
       const int free_gpus = static_cast<int>(std::count(gpu_taken_[n].begin(), gpu_taken_[n].end(), 0));
       if (need.gpus > free_gpus) break;
@@ -241,7 +265,7 @@ bool Placer::try_place(Waiting& w) {
     p.members = ranks;
     p.member = static_cast<std::int32_t>(i);
     for (int l : member_workers[i])
-      for (int c : Machine::core_block(l, static_cast<int>(node.workers.size()), node.hw.cores))
+      for (int c : node.blocks[static_cast<std::size_t>(l)])
         if (std::find(p.cores.begin(), p.cores.end(), c) == p.cores.end()) p.cores.push_back(c);
     if (static_cast<int>(p.cores.size()) > need.cores) p.cores.resize(static_cast<std::size_t>(need.cores));
     p.gpus.assign(a.member_gpus[i].begin(), a.member_gpus[i].end());

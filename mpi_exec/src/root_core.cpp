@@ -20,10 +20,15 @@ void RootCore::set_worker_places(const Machine& machine, bool pinned) {
       p.host = node.hw.host;
       p.cores.clear();
       if (!pinned) continue;
-      const auto block = Machine::core_block(local, n, node.hw.cores);
-      if (block.empty()) continue;
-      p.cores = std::to_string(block.front());
-      if (block.size() > 1) p.cores += "-" + std::to_string(block.back());
+      // "0-3", or "0,2,5-7" for a block that is not one run of cores.
+      const auto& block = node.blocks[static_cast<std::size_t>(local)];
+      for (std::size_t i = 0; i < block.size();) {
+        std::size_t j = i;
+        while (j + 1 < block.size() && block[j + 1] == block[j] + 1) ++j;
+        p.cores += (p.cores.empty() ? "" : ",") + std::to_string(block[i]);
+        if (j > i) p.cores += "-" + std::to_string(block[j]);
+        i = j + 1;
+      }
     }
   }
 }

@@ -19,6 +19,11 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, 
   mpi::detail::Job job;
   job.comm = comm;
   job.on_failure = on_failure;
+  // Placement's defaults (pinning off, inside the launcher's binding) are for a host code:
+  // ranks outside `comm`. A communicator of the whole job is all parsl's.
+  int whole = MPI_UNEQUAL;
+  MPI_Comm_compare(comm, MPI_COMM_WORLD, &whole);
+  job.embedded = embedded && whole != MPI_IDENT && whole != MPI_CONGRUENT;
   const int started = mpi::detail::start_job(job, config, false);
   if (started == mpi::detail::kOneRank) {
     mpi::detail::make_local(config, embedded);

@@ -14,6 +14,7 @@ Session::Session(MPI_Comm comm, Config config, OnFailure on_failure)
     : job_(std::make_unique<mpi::detail::Job>()), unwinding_at_start_(std::uncaught_exceptions()) {
   job_->comm = comm;
   job_->on_failure = on_failure;
+  job_->embedded = true;
   const int started = mpi::detail::start_job(*job_, config, true);
   if (started == mpi::detail::kOneRank) {
     mpi::detail::make_local(config, true);

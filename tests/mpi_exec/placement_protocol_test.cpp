@@ -87,6 +87,42 @@ TEST(Machine, CountsWorkersPerRankAndNamesWhatIsMissing) {
   EXPECT_THROW(m.check("mpi", Resources{8, 0, 0, 3}), parsl::ConfigError);  // 2 per node
 }
 
+// Where a worker binds (Machine::worker_block): inside its launcher's binding, shared with
+// the workers bound to the same cores; over every rank of the node when a host code has
+// ranks there; else the node divided among the workers. And the Machine takes the blocks
+// the workers chose.
+TEST(Machine, WorkersKeepInsideTheirLaunchersBindingAndCountTheHostCodesRanks) {
+  Machine::Seat s;
+  s.node_cores = 8;
+  s.local_worker = 1;
+  s.node_workers = 4;
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{2, 3}));  // unbound: the node's cores by workers
+  s.allowed = {0, 1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{2, 3}));  // bound to all of them: the same
+  s.allowed = {4, 5, 6, 7};  // bound to a socket with another worker
+  s.index = 1;
+  s.same = 2;
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{6, 7}));
+  s.allowed = {5};  // bound to one core, which three workers share
+  s.index = 2;
+  s.same = 3;
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{5}));
+  s.allowed.clear();  // unbound, 6 ranks on the node, 2 of them parsl's: all 6 counted
+  s.launcher_local = 5;
+  s.launcher_ranks = 6;
+  s.node_ranks = 2;
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{5}));
+  s.node_ranks = 6;  // every rank of the node is parsl's: the workers divide the node
+  EXPECT_EQ(Machine::worker_block(s), (std::vector<int>{2, 3}));
+
+  std::vector<int> node_of_rank{0, 0, 0};
+  const Topology topo = Topology::build(node_of_rank, 64, 0);
+  const Machine m = Machine::from(topo, {NodeHardware{4, 1, 0, 0}}, {{}, {1}, {2, 3}});
+  ASSERT_EQ(m.nodes().size(), 1U);
+  EXPECT_EQ(m.nodes()[0].blocks, (std::vector<std::vector<int>>{{1}, {2, 3}}));
+  EXPECT_EQ(m.nodes()[0].share, 1);  // the smallest block
+}
+
 TEST(Placer, AnMpiTaskGoesToTheFewestNodesAndStartsWhenAllItsWorkersAreReady) {
   Placer p(machine({2, 3}, 16));  // node 0: ranks 1-2; node 1: sub-master 3, workers 4-6
   p.submit(task(7, Resources{1, 0, 0, 3}, true));

@@ -11,21 +11,49 @@
 //           finish() gives 1 on every other rank of the session (rank 0 catches the
 //           exception); with `abort`, the job ends.
 //   funneled  MPI initialized with MPI_THREAD_FUNNELED: the session needs MULTIPLE at rank 0.
+//   pin     run under a launcher that binds each rank (mpirun --bind-to core): tasks report
+//           the cores their worker may use, which must lie inside what the launcher gave
+//           that rank (pinning on: --parsl-mpi-pin=true), or be exactly that (the default:
+//           pinning off when embedded).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sched.h>
 
 #include <parsl/parsl.hpp>
 
 inline const auto total = parsl::app("embed_session.total", [](int step, const std::vector<double>& field) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   return std::make_pair(step, std::accumulate(field.begin(), field.end(), 0.0));
+});
+
+namespace {
+
+// The CPUs the calling thread may run on, as "0,1".
+std::string affinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof set, &set);
+  std::string out;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out;
+}
+
+}  // namespace
+
+inline const auto where = parsl::app("embed_session.where", [](int) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const char* world = std::getenv("PARSL_WORLD_RANK");
+  return std::make_pair(world ? std::atoi(world) : -1, affinity());
 });
 
 namespace {
@@ -47,7 +75,7 @@ struct Check {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: embed_session loop|throw|funneled abort|return [parsl options]\n");
+    std::fprintf(stderr, "usage: embed_session loop|throw|funneled|pin abort|return [parsl options]\n");
     return 2;
   }
   const std::string scenario = argv[1];
@@ -105,17 +133,55 @@ int main(int argc, char** argv) {
                 steps_while_running);
   };
 
+  // Every rank's CPUs as its launcher bound it, before parsl-mpi starts, at world rank 0.
+  const std::string launched = affinity();
+  std::vector<char> all(world_rank == 0 ? static_cast<std::size_t>(64 * world_size) : 0);
+  char mine[64] = {};
+  std::snprintf(mine, sizeof mine, "%s", launched.c_str());
+  MPI_Gather(mine, 64, MPI_CHAR, all.data(), 64, MPI_CHAR, 0, MPI_COMM_WORLD);
+  auto check_pinning = [&] {
+    bool pinning = false;
+    for (int i = 3; i < argc; ++i) pinning = pinning || std::string(argv[i]) == "--parsl-mpi-pin=true";
+    std::vector<parsl::AppFuture<std::pair<int, std::string>>> fs;
+    for (int i = 0; i < 40; ++i) fs.push_back(where(i));
+    std::set<int> workers;
+    for (auto& f : fs) {
+      const auto [rank, cpus] = f.get();
+      check.expect(rank > 0 && rank < world_size, "PARSL_WORLD_RANK names a world rank: " + std::to_string(rank));
+      if (rank <= 0 || rank >= world_size) continue;
+      workers.insert(rank);
+      const std::string given = &all[static_cast<std::size_t>(64 * rank)];
+      std::set<std::string> allowed;
+      for (std::size_t a = 0; a <= given.size();) {
+        const std::size_t b = std::min(given.find(',', a), given.size());
+        allowed.insert(given.substr(a, b - a));
+        a = b + 1;
+      }
+      bool inside = !cpus.empty();
+      for (std::size_t a = 0; a <= cpus.size() && inside;) {
+        const std::size_t b = std::min(cpus.find(',', a), cpus.size());
+        inside = allowed.count(cpus.substr(a, b - a)) > 0;
+        a = b + 1;
+      }
+      check.expect(pinning ? inside : cpus == given, "world rank " + std::to_string(rank) + " runs on " + cpus +
+                                                         ", its launcher gave it " + given);
+    }
+    std::printf("rank 0: %zu workers ran tasks, each on CPUs %s its launcher's binding\n", workers.size(),
+                pinning ? "inside" : "equal to");
+  };
+
   if (in_exec) {
     try {
       parsl::Session session(exec, parsl::Config::from_args(argc - 2, argv + 2), on_failure);
-      if (session.submits()) simulate(&session);  // rank 0; the others served tasks until here
+      if (session.submits() && scenario == "pin") check_pinning();
+      if (session.submits() && scenario != "pin") simulate(&session);  // the others served tasks until here
       status = session.finish();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank %d: caught: %s\n", world_rank, e.what());
       status = scenario == "throw" ? 1 : -1;
     }
     std::printf("rank %d: finish() returned %d\n", world_rank, status);
-  } else if (scenario != "funneled") {  // there rank 0 never simulates: the session did not start
+  } else if (scenario != "funneled" && scenario != "pin") {  // there rank 0 does not simulate
     simulate(nullptr);
   }
   std::fflush(stdout);
@@ -123,6 +189,6 @@ int main(int argc, char** argv) {
   if (exec != MPI_COMM_NULL) MPI_Comm_free(&exec);
   MPI_Finalize();
   if (!in_exec) return 0;
-  const int expected = scenario == "loop" ? 0 : scenario == "throw" ? 1 : 2;
+  const int expected = scenario == "loop" || scenario == "pin" ? 0 : scenario == "throw" ? 1 : 2;
   return status == expected && check.bad == 0 ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +34,11 @@ struct MpiOptions {
   int prefetch = 0;
   /// Upper bound of the adaptive prefetch (--parsl-mpi-max-prefetch).
   int max_prefetch = 64;
-  /// Bind each worker to its share of its node's cores with hwloc (--parsl-mpi-pin).
-  bool pin = true;
+  /// Bind each worker to its share of its node's cores with hwloc (--parsl-mpi-pin). Unset:
+  /// on when the job is all parsl's (parsl::run on MPI_COMM_WORLD, parsl-run); off beside a
+  /// host code (a Session, or parsl::run on a communicator smaller than MPI_COMM_WORLD),
+  /// where workers that pin keep inside their launcher's binding.
+  std::optional<bool> pin;
   /// Most tasks in one message down.
   int max_batch = 512;
   /// Config::monitoring: workers stamp each try's start with the wall clock.
@@ -83,9 +87,14 @@ class MpiExecutor final : public Executor {
   };
   Pending take(std::chrono::microseconds wait);
   /// Marks the executor as driven by a rank-0 loop over the workers of `machine` (parsl::run
-  /// does this).
-  void attach(mpi::Machine machine = {}) {
+  /// does this), with `resolved`: its options merged with the command line's, pin decided.
+  void attach(mpi::Machine machine = {}, const std::optional<MpiOptions>& resolved = std::nullopt) {
     machine_ = std::move(machine);
+    if (resolved) {
+      const std::string label = options_.label;
+      options_ = *resolved;
+      options_.label = label;
+    }
     attached_ = true;
   }
   const mpi::Machine& machine() const noexcept { return machine_; }

@@ -26,23 +26,44 @@ struct NodeHardware {
 };
 
 /// The job's workers, node by node. Each worker owns a block of its node's cores, as
-/// `core_block` computes and `pin_worker` binds: `share` = cores / workers (at least 1)
-/// consecutive cores in hwloc's logical order. When workers outnumber cores
-/// (oversubscription) a worker's block is the one core it shares, and a worker still
-/// counts as one core: a task of k cores takes k workers.
+/// `worker_block` chooses and the worker binds (when pinning is on): by default `share` =
+/// cores / workers (at least 1) consecutive cores in hwloc's logical order (`core_block`);
+/// inside the CPU set a launcher bound the rank to, when it did; counting the program's
+/// other ranks on the node when the job has some outside the executor (embedding). When
+/// workers outnumber cores (oversubscription) a worker's block is the one core it shares,
+/// and a worker still counts as one core: a task of k cores takes k workers.
 class Machine {
  public:
   struct Node {
     NodeHardware hw;
-    std::vector<int> workers;  ///< ranks, in local-worker order
-    int share = 1;             ///< cores per worker
+    std::vector<int> workers;             ///< ranks, in local-worker order
+    std::vector<std::vector<int>> blocks;  ///< each worker's logical cores, in local-worker order
+    int share = 1;                         ///< cores per worker (the smallest block)
   };
   Machine() = default;
   /// `hardware[n]` describes node n of `topo` (missing entries: one core, no GPU).
-  static Machine from(const Topology& topo, const std::vector<NodeHardware>& hardware);
+  /// `blocks[r]`: worker rank r's cores as it chose them (worker_block); missing or empty:
+  /// core_block's.
+  static Machine from(const Topology& topo, const std::vector<NodeHardware>& hardware,
+                      const std::vector<std::vector<int>>& blocks = {});
 
   /// The logical cores of worker `local` of `workers` on a node of `cores` cores.
   static std::vector<int> core_block(int local, int workers, int cores);
+
+  /// Where a worker is on its node, for worker_block.
+  struct Seat {
+    std::vector<int> allowed;  ///< the logical cores its launcher bound it to; empty or all: unbound
+    int node_cores = 1;        ///< the node's cores
+    int index = 0, same = 1;   ///< its place among the node's workers bound to the same cores
+    int local_worker = 0, node_workers = 1;  ///< its place among the node's workers
+    int launcher_local = -1, launcher_ranks = -1;  ///< among every rank the launcher put on the node
+    int node_ranks = 1;  ///< the executor's ranks on the node
+  };
+  /// The cores a worker takes. Bound by its launcher: its share of those cores among the
+  /// workers bound to the same ones. Unbound, with ranks on the node that are not the
+  /// executor's (a host code's): core_block over every rank the launcher put there. Else
+  /// core_block over the node's workers.
+  static std::vector<int> worker_block(const Seat& seat);
 
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   std::size_t workers() const noexcept;
