@@ -92,6 +92,8 @@ std::string absolute_run_dir() {
   DataFlowKernel* dfk = DataFlowKernel::current_or_null();
   if (dfk == nullptr) return {};
   std::error_code ec;
+  if (dfk->run_dir().empty())  // no run folder: default logs in the temporary folder
+    return (std::filesystem::temp_directory_path(ec) / ("parsl-task-logs-" + std::to_string(::getpid()))).string();
   auto p = std::filesystem::absolute(dfk->run_dir(), ec);
   return ec ? dfk->run_dir().string() : p.string();
 }

@@ -50,7 +50,7 @@ std::string Config::options_help() {
   return "parsl-mpi options (all optional, --parsl-NAME=VALUE):\n"
          "  --parsl-threads=N       threads of the default thread pool executor (default: one per core)\n"
          "  --parsl-retries=X       failure budget per task (default 0: no retries)\n"
-         "  --parsl-run-dir=PATH    where runinfo/NNN folders go (default runinfo)\n"
+         "  --parsl-run-dir=PATH    where runinfo/NNN folders go (default runinfo; none: no run folder)\n"
          "  --parsl-log-level=L     debug | info | warning | error | off (default info)\n"
          "  --parsl-app-cache=B     true | false: memoize apps declared cacheable (default true)\n"
          "  --parsl-monitoring=B    true | false: write runinfo/NNN/monitoring.db (default false)\n"
@@ -88,8 +88,8 @@ Config Config::from_args(int argc, const char* const* argv) {
     } else if (name == "--parsl-retries") {
       config.retries = parse_number(name, value);
     } else if (name == "--parsl-run-dir") {
-      if (value.empty()) throw ConfigError("--parsl-run-dir needs a non-empty path");
-      config.run_dir = std::string(value);
+      if (value.empty()) throw ConfigError("--parsl-run-dir needs a non-empty path (or none: no run folder)");
+      config.run_dir = value == "none" ? std::string() : std::string(value);
     } else if (name == "--parsl-log-level") {
       config.log_level = parse_log_level(value);
     } else if (name == "--parsl-app-cache") {

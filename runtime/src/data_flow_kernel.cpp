@@ -99,8 +99,9 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
         if (config_.executors[j]->label() == e->label())
           throw ConfigError("two executors share the label '" + e->label() + "': labels must be unique");
     }
-    run_dir_ = detail::make_run_dir(config_.run_dir);
-    logger_.open(run_dir_ / "parsl.log", config_.log_level);
+    if (config_.run_dir.empty() && (config_.checkpoint_mode != CheckpointMode::none || config_.monitoring))
+      throw ConfigError("Config::run_dir is empty (no run folder), but checkpoints and monitoring are written there");
+    if (!config_.run_dir.empty()) run_dir_ = detail::make_run_dir(config_.run_dir), logger_.open(run_dir_ / "parsl.log", config_.log_level);
     logger_.info("DataFlowKernel starting in " + run_dir_.string());
     memo_ = std::make_unique<detail::MemoTable>();
     const std::size_t loaded = detail::load_checkpoints(config_.checkpoint_files, *memo_);
@@ -108,8 +109,7 @@ DataFlowKernel::DataFlowKernel(Config config) : config_(std::move(config)) {
       logger_.info("loaded " + std::to_string(loaded) + " checkpointed results into the memo table");
     if (config_.checkpoint_mode != CheckpointMode::none)
       checkpointer_ = std::make_unique<detail::Checkpointer>(run_dir_ / "checkpoint", config_.checkpoint_mode,
-                                                             config_.checkpoint_period, logger_,
-                                                             config_.on_checkpoint);
+                                                             config_.checkpoint_period, logger_, config_.on_checkpoint);
     if (config_.monitoring) monitor_ = detail::MonitoringDb::for_run(run_dir_);
     if (monitor_) logger_.info("monitoring to " + monitor_->file().string());
     internal_executor_ = std::make_shared<ThreadPoolExecutor>(config_.internal_threads, "_parsl_internal");

@@ -13,6 +13,8 @@ const auto slow = parsl::app("lifecycle_test.slow", [](int ms) {
   return ms;
 });
 
+const auto echo = parsl::bash_app("lifecycle_test.echo", [](int x) { return "echo " + std::to_string(x); });
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::stringstream s;
@@ -38,6 +40,39 @@ TEST(KernelLifecycle, RunDirectoriesAreNumberedWithALog) {
   const std::string log = read_file(first / "parsl.log");
   EXPECT_NE(log.find("DataFlowKernel starting"), std::string::npos) << log;
   EXPECT_NE(log.find("exec_done=1"), std::string::npos) << log;
+}
+
+// An embedding program can have no run folder: nothing is written in the working
+// directory, a bash app's default logs go to the temporary folder, and what needs a folder
+// (checkpoints, monitoring) says so.
+TEST(KernelLifecycle, NoRunFolderWritesNothingThereAndWhatNeedsOneSaysSo) {
+  const auto cwd = std::filesystem::current_path();
+  const auto dir = parsl::test::scratch_dir() / "cwd";
+  std::filesystem::create_directories(dir);
+  std::filesystem::current_path(dir);
+  const char* args[] = {"prog", "--parsl-run-dir=none"};
+  parsl::Config c = parsl::Config::from_args(2, args);
+  EXPECT_TRUE(c.run_dir.empty());
+  c.executors.push_back(std::make_shared<parsl::ThreadPoolExecutor>(2));
+  {
+    parsl::DataFlowKernel dfk(c);
+    EXPECT_TRUE(dfk.run_dir().empty());
+    EXPECT_EQ(twice(4).get(), 8);
+    EXPECT_EQ(echo(3).get(), 0);
+  }
+  std::filesystem::current_path(cwd);
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "something was written in the working directory";
+  for (auto mode : {0, 1}) {
+    parsl::Config bad = c;
+    if (mode == 0) bad.monitoring = true;
+    if (mode == 1) bad.checkpoint_mode = parsl::CheckpointMode::task_exit;
+    try {
+      parsl::DataFlowKernel dfk(bad);
+      ADD_FAILURE() << "a kernel without a run folder accepted " << (mode == 0 ? "monitoring" : "checkpoints");
+    } catch (const parsl::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("no run folder"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(KernelLifecycle, SecondKernelWhileOneRunsIsAnError) {

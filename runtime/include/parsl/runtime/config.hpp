@@ -68,7 +68,10 @@ struct Config {
   double retries = 0;
   /// Prices each failure; empty means every failure costs 1.
   RetryHandler retry_handler;
-  /// Runs get numbered folders below this: runinfo/000, runinfo/001, ...
+  /// Runs get numbered folders below this: runinfo/000, runinfo/001, ... Empty: no run
+  /// folder (no parsl.log; a bash app's default logs go to $TMPDIR/parsl-task-logs-PID;
+  /// checkpoints and monitoring, which need one, are a ConfigError). An embedding program
+  /// that wants no files sets it so (--parsl-run-dir=none).
   std::filesystem::path run_dir = "runinfo";
   /// Master switch for memoization of apps declared with `cache = true`.
   bool app_cache = true;
@@ -104,7 +107,7 @@ struct Config {
   /// `--parsl-` option or a bad value, naming it. `--parsl-help` lists the options.
   ///   --parsl-threads=N       threads of the default ThreadPoolExecutor
   ///   --parsl-retries=X       Config::retries
-  ///   --parsl-run-dir=PATH    Config::run_dir
+  ///   --parsl-run-dir=PATH    Config::run_dir ("none": no run folder)
   ///   --parsl-log-level=L     debug | info | warning | error | off
   ///   --parsl-app-cache=B     true | false
   ///   --parsl-monitoring=B    Config::monitoring
