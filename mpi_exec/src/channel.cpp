@@ -7,6 +7,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
+
+#include "parsl/mpi_exec/protocol.hpp"
 
 namespace parsl {
 
@@ -26,6 +29,14 @@ Channel::Channel(MPI_Comm comm) {
   PARSL_MPI_CHECK(MPI_Comm_dup(comm, &comm_));
   PARSL_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   PARSL_MPI_CHECK(MPI_Comm_dup(comm, &tasks_comm_));
+  PARSL_MPI_CHECK(MPI_Comm_dup(comm, &large_comm_));
+  // PARSL_MPI_CHUNK_BYTES: a smaller chunk than 1 GiB, so that tests take the large-message
+  // path with small messages. Every rank must see the same value.
+  if (const char* c = std::getenv("PARSL_MPI_CHUNK_BYTES")) {
+    const long long n = std::atoll(c);
+    if (n >= 1024 && n < (1LL << 31)) chunk_ = static_cast<std::size_t>(n);
+  }
+  PARSL_MPI_CHECK(MPI_Comm_set_errhandler(large_comm_, MPI_ERRORS_RETURN));
   PARSL_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
   PARSL_MPI_CHECK(MPI_Comm_size(comm_, &size_));
 }
@@ -35,23 +46,76 @@ Channel::~Channel() {
     flush();
   } catch (...) {
   }
+  if (large_comm_ != MPI_COMM_NULL) MPI_Comm_free(&large_comm_);
   if (tasks_comm_ != MPI_COMM_NULL) MPI_Comm_free(&tasks_comm_);
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
+namespace {
+// A large message's header: its tag, size and chunk size, little-endian as on the wire.
+struct LargeHeader {
+  std::int32_t tag;
+  std::uint64_t size, chunk;
+};
+}  // namespace
+
 void Channel::send(int dest, int tag, std::string bytes) {
-  pending_.push_back(Pending{MPI_REQUEST_NULL, std::move(bytes)});
+  pending_.push_back(Pending{{}, std::move(bytes), {}});
   Pending& p = pending_.back();
-  PARSL_MPI_CHECK(MPI_Isend(p.buffer.data(), static_cast<int>(p.buffer.size()), MPI_BYTE, dest, tag, comm_, &p.request));
+  const std::size_t size = p.buffer.size();
+  if (size <= chunk_) {
+    p.requests.push_back(MPI_REQUEST_NULL);
+    PARSL_MPI_CHECK(MPI_Isend(p.buffer.data(), static_cast<int>(size), MPI_BYTE, dest, tag, comm_, &p.requests[0]));
+    return;
+  }
+  // The header on comm_ (so that it is received in order with the sender's other messages),
+  // then the chunks on large_comm_ with the message's tag, which arrive in order.
+  const LargeHeader h{tag, size, chunk_};
+  p.header.assign(reinterpret_cast<const char*>(&h), sizeof h);
+  p.requests.resize(1 + (size + chunk_ - 1) / chunk_, MPI_REQUEST_NULL);
+  PARSL_MPI_CHECK(MPI_Isend(p.header.data(), sizeof h, MPI_BYTE, dest, kTagLarge, comm_, &p.requests[0]));
+  for (std::size_t i = 1, at = 0; at < size; ++i, at += chunk_)
+    PARSL_MPI_CHECK(MPI_Isend(p.buffer.data() + at, static_cast<int>(std::min(chunk_, size - at)), MPI_BYTE, dest, tag,
+                              large_comm_, &p.requests[i]));
 }
 
 std::size_t Channel::progress() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     int done = 0;
-    PARSL_MPI_CHECK(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE));
+    PARSL_MPI_CHECK(MPI_Testall(static_cast<int>(it->requests.size()), it->requests.data(), &done, MPI_STATUSES_IGNORE));
     it = done ? pending_.erase(it) : std::next(it);
   }
   return pending_.size();
+}
+
+void Channel::receive_large(int source, std::string& bytes, int& tag) {
+  LargeHeader h{};
+  if (bytes.size() != sizeof h)
+    throw ProtocolError("rank " + std::to_string(rank_) + ": a large message's header from rank " +
+                        std::to_string(source) + " has " + std::to_string(bytes.size()) + " bytes, not " +
+                        std::to_string(sizeof h));
+  std::memcpy(&h, bytes.data(), sizeof h);
+  if (h.chunk == 0 || h.chunk > (std::size_t{1} << 31) - 1 || h.size <= h.chunk || h.size > (std::uint64_t{1} << 44))
+    throw ProtocolError("rank " + std::to_string(rank_) + ": a large message's header from rank " +
+                        std::to_string(source) + " says " + std::to_string(h.size) + " bytes in chunks of " +
+                        std::to_string(h.chunk) + ", which is not a large message (at most 16 TiB, chunks under 2 GiB)");
+  try {
+    bytes.resize(h.size);
+  } catch (const std::bad_alloc&) {
+    throw Error("rank " + std::to_string(rank_) + ": a message of " + std::to_string(h.size) + " bytes from rank " +
+                std::to_string(source) + " does not fit in this process's memory");
+  }
+  for (std::uint64_t at = 0; at < h.size; at += h.chunk) {
+    const int n = static_cast<int>(std::min<std::uint64_t>(h.chunk, h.size - at));
+    MPI_Status st;
+    PARSL_MPI_CHECK(MPI_Recv(bytes.data() + at, n, MPI_BYTE, source, h.tag, large_comm_, &st));
+    int got = 0;
+    MPI_Get_count(&st, MPI_BYTE, &got);
+    if (got != n)
+      throw ProtocolError("rank " + std::to_string(rank_) + ": a chunk of a large message from rank " +
+                          std::to_string(source) + " has " + std::to_string(got) + " bytes, not " + std::to_string(n));
+  }
+  tag = h.tag;
 }
 
 void Channel::flush() {
@@ -59,10 +123,10 @@ void Channel::flush() {
   while (progress() > 0) backoff.idle();
 }
 
-bool Channel::try_receive(int& source, int& tag, std::string& bytes, int want_tag) {
+bool Channel::try_receive(int& source, int& tag, std::string& bytes) {
   int flag = 0;
   MPI_Status status;
-  PARSL_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, want_tag, comm_, &flag, &status));
+  PARSL_MPI_CHECK(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status));
   if (!flag) return false;
   int count = 0;
   PARSL_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
@@ -70,6 +134,7 @@ bool Channel::try_receive(int& source, int& tag, std::string& bytes, int want_ta
   PARSL_MPI_CHECK(MPI_Recv(bytes.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_, MPI_STATUS_IGNORE));
   source = status.MPI_SOURCE;
   tag = status.MPI_TAG;
+  if (tag == kTagLarge) receive_large(source, bytes, tag);
   capture(bytes, tag);
   return true;
 }

@@ -7,6 +7,7 @@
 
 #include <list>
 #include <string>
+#include <vector>
 
 #include "parsl/mpi_exec/mpi_error.hpp"
 
@@ -27,22 +28,34 @@ class Channel {
   /// their creation never matches our messages.
   MPI_Comm tasks_comm() const noexcept { return tasks_comm_; }
 
+  /// Sends `bytes` without blocking. A message longer than the chunk size (1 GiB; MPI
+  /// counts are int) goes as a header on kTagLarge and chunks on a third duplicate, and
+  /// try_receive returns it whole, as one message of `tag`: sizes are 64-bit safe.
   void send(int dest, int tag, std::string bytes);
+  /// The tag of a large message's header (not a protocol tag: try_receive never returns it).
+  static constexpr int kTagLarge = 7199;
+  /// For tests: chunk messages longer than `bytes` (default 1 GiB).
+  void set_chunk_size(std::size_t bytes) noexcept { chunk_ = bytes; }
   /// Completes what it can of the pending sends; returns how many remain.
   std::size_t progress();
   /// Blocks until every pending send is complete (polling with short sleeps).
   void flush();
-  /// Receives one arrived message, if any. `tag` filters (MPI_ANY_TAG for all).
-  bool try_receive(int& source, int& tag, std::string& bytes, int want_tag = MPI_ANY_TAG);
+  /// Receives one arrived message of any tag, if any (a large message whole, once its
+  /// header has arrived).
+  bool try_receive(int& source, int& tag, std::string& bytes);
 
  private:
   struct Pending {
-    MPI_Request request;
+    std::vector<MPI_Request> requests;
     std::string buffer;
+    std::string header;  // a large message's
   };
+  void receive_large(int source, std::string& bytes, int& tag);
   void capture(const std::string& bytes, int tag);
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Comm tasks_comm_ = MPI_COMM_NULL;
+  MPI_Comm large_comm_ = MPI_COMM_NULL;  // chunks of large messages
+  std::size_t chunk_ = std::size_t{1} << 30;
   int rank_ = 0, size_ = 0;
   int captured_ = 0;
   std::list<Pending> pending_;
