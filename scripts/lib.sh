@@ -8,7 +8,7 @@ PARSL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PARSL_MPI=${PARSL_MPI:-openmpi}
 case "$PARSL_MPI" in
   openmpi) PARSL_BUILD_DIR=${PARSL_BUILD_DIR:-$PARSL_ROOT/build}
-           PARSL_MPI_PACKAGES=(openmpi-bin libopenmpi-dev)
+           PARSL_MPI_PACKAGES=(openmpi-bin libopenmpi-dev liblammps-dev)
            PARSL_MPIRUN=/usr/bin/mpirun.openmpi
            PARSL_MPI_CMAKE=(-DMPI_C_COMPILER=/usr/bin/mpicc.openmpi -DMPI_CXX_COMPILER=/usr/bin/mpicxx.openmpi
                             -DMPIEXEC_EXECUTABLE=$PARSL_MPIRUN) ;;
@@ -40,6 +40,8 @@ esac
 #   libjs-chart.js   Chart.js, which parsl-report copies into its self-contained pages
 #   chromium         headless, the test that opens parsl-report's page and checks what it drew
 #   time             /usr/bin/time: benchmarks/monitoring.sh's peak memory of a rank
+#   liblammps-dev    LAMMPS's C library (built with Open MPI; not with PARSL_MPI=mpich): the
+#                    embedding example apps/examples/04_lammps_analysis and its test
 PARSL_PACKAGES=(build-essential cmake ninja-build pkg-config libcereal-dev libxxhash-dev libgtest-dev
                 libbenchmark-dev libhwloc-dev nlohmann-json3-dev libcurl4-openssl-dev python3-pyftpdlib
                 libhdf5-dev hdf5-tools procps slurm-wlm munge bc libsqlite3-dev libjs-chart.js chromium time
