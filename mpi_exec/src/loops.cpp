@@ -14,6 +14,7 @@
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/resource_sample.hpp"
+#include "parsl/runtime/shared.hpp"
 #include "parsl/serial/codec.hpp"
 #include "parsl/serial/remote_error.hpp"
 #include "pinning.hpp"
@@ -130,10 +131,16 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts, const
   for (;;) {
     bool active = false;
     while (ch.try_receive(source, tag, buf)) {
+      active = true;
+      if (tag == kTagShare && source == me.parent) {
+        ShareMsg m = decode_share(buf, source);
+        for (auto& [id, bytes] : m.values) parsl::detail::SharedStore::instance().put_bytes(id, std::move(bytes));
+        for (std::uint64_t id : m.released) parsl::detail::SharedStore::instance().erase(id);
+        continue;
+      }
       if (!(tag == kTagDown && source == me.parent) && !(tag == kTagDirect && source == 0))
         unexpected(ch.rank(), source, tag, "worker", me.parent);
       core.on_down(decode_down(buf, source));
-      active = true;
     }
     const auto now = Clock::now();
     core.check_running(now);
@@ -208,6 +215,8 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
         d.push_tasks(std::move(m.tasks));
         for (std::uint64_t id : m.cancel) d.cancel(id);
         if (m.control != Control::none) control = m.control;
+      } else if (tag == kTagShare && source == me.parent) {
+        for (int c : me.children) ch.send(c, kTagShare, buf);  // on at once, ahead of the tasks
       } else if (tag == kTagUp) {
         d.on_up(source, decode_up(buf, source));
       } else {
@@ -275,6 +284,15 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     if (exec != nullptr) {
       const long wait_us = backoff.next_sleep_us();
       MpiExecutor::Pending p = exec->take(std::chrono::microseconds(wait_us));
+      if (!p.shares.empty() || !p.released.empty()) {
+        // Ahead of this round's tasks, which may refer to them, to every child.
+        ShareMsg m;
+        for (auto& [id, bytes] : p.shares) m.values.emplace_back(id, *bytes);
+        m.released = std::move(p.released);
+        const std::string bytes = encode(m);
+        for (int c : me.children) ch.send(c, kTagShare, bytes);
+        active = true;
+      }
       for (auto& [msg, handle] : p.tasks) {
         root.submit(std::move(msg), std::move(handle));
         active = true;

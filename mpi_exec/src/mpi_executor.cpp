@@ -125,20 +125,40 @@ void MpiExecutor::mark_stopped() {
   stopped_cv_.notify_all();
 }
 
+void MpiExecutor::share(std::uint64_t id, const std::shared_ptr<const std::string>& bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    shares_.emplace_back(id, bytes);
+  }
+  cv_.notify_one();
+}
+
+void MpiExecutor::unshare(std::uint64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_) return;  // the tree is stopping: the workers drop everything at their end
+    released_.push_back(id);
+  }
+  cv_.notify_one();
+}
+
 void MpiExecutor::wake() { cv_.notify_one(); }
 
 MpiExecutor::Pending MpiExecutor::take(std::chrono::microseconds wait) {
   Pending out;
   std::unique_lock lock(mutex_);
-  if (incoming_.empty() && cancels_.empty() && !stop_) {
+  auto news = [&] { return !incoming_.empty() || !cancels_.empty() || !shares_.empty() || !released_.empty() || stop_; };
+  if (!news()) {
     if (wait.count() > 0) {
-      cv_.wait_for(lock, wait, [&] { return !incoming_.empty() || !cancels_.empty() || stop_; });
+      cv_.wait_for(lock, wait, news);
     } else {
       lock.unlock();
       std::this_thread::yield();
       lock.lock();
     }
   }
+  out.shares.swap(shares_);
+  out.released.swap(released_);
   out.tasks.swap(incoming_);
   out.cancels.swap(cancels_);
   out.stop = stop_;

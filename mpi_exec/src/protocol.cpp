@@ -7,6 +7,7 @@ namespace parsl::mpi {
 
 std::string encode(const DownMsg& m) { return serial::encode(m); }
 std::string encode(const UpMsg& m) { return serial::encode(m); }
+std::string encode(const ShareMsg& m) { return serial::encode(m); }
 
 namespace {
 template <class T>
@@ -69,6 +70,13 @@ DownMsg decode_down(std::string_view bytes, int source) {
     for (std::int32_t g : p.gpus)
       if (g < 0) throw ProtocolError(where + " on GPU " + std::to_string(g));
   }
+  return m;
+}
+
+ShareMsg decode_share(std::string_view bytes, int source) {
+  ShareMsg m = decode_checked<ShareMsg>(bytes, source, "shared value");
+  for (const auto& [id, value] : m.values)
+    if (id == 0) throw ProtocolError("shared value message from rank " + std::to_string(source) + " holds id 0");
   return m;
 }
 

@@ -15,6 +15,7 @@
 #include "parsl/runtime/file.hpp"
 #include "parsl/runtime/isolation.hpp"
 #include "parsl/runtime/run.hpp"
+#include "parsl/runtime/shared.hpp"
 #include "parsl/runtime/staging.hpp"
 #include "parsl/runtime/task_context.hpp"
 #include "parsl/runtime/task_state.hpp"

@@ -73,6 +73,9 @@ class MpiExecutor final : public Executor {
   /// Asks the tree to stop once every submitted task is reported, and waits until every
   /// rank of the tree has said bye (so cleanup() covers the whole job's shutdown).
   void shutdown() override;
+  /// Queues the value for every worker, ahead of the tasks submitted after it.
+  void share(std::uint64_t id, const std::shared_ptr<const std::string>& bytes) override;
+  void unshare(std::uint64_t id) override;
   bool runs_in_process() const noexcept override { return false; }
   /// The job's nodes (the hardware gather at start-up) with their worker ranks.
   std::vector<Node> nodes() const override;
@@ -81,6 +84,9 @@ class MpiExecutor final : public Executor {
   /// For the rank-0 loop: tasks submitted since the last call, and whether shutdown was
   /// asked. Blocks up to `wait` when there is nothing.
   struct Pending {
+    /// parsl::share's values (before `tasks`, which may refer to them) and releases.
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<const std::string>>> shares;
+    std::vector<std::uint64_t> released;
     std::vector<std::pair<mpi::TaskMsg, TaskHandle>> tasks;
     std::vector<std::uint64_t> cancels;  ///< after `tasks`
     bool stop = false;
@@ -110,6 +116,8 @@ class MpiExecutor final : public Executor {
   std::condition_variable cv_;
   std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;
   std::vector<std::uint64_t> cancels_;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<const std::string>>> shares_;
+  std::vector<std::uint64_t> released_;
   bool stop_ = false;
   bool stopped_ = false;
   bool attached_ = false;

@@ -28,6 +28,9 @@ inline constexpr int kTagUp = 7102;
 /// Rank 0 to a worker directly, past the tree: placements of tasks with resources or MPI
 /// ranks, and their go, release and cancel.
 inline constexpr int kTagDirect = 7103;
+/// parsl::share's values, from rank 0 to every worker (ShareMsg): down the tree (sub-masters
+/// pass them on at once), so each arrives before the tasks submitted after it.
+inline constexpr int kTagShare = 7104;
 
 /// One try of one task, on its way to a worker.
 struct TaskMsg {
@@ -136,8 +139,21 @@ struct UpMsg {
   }
 };
 
+/// Shared values (parsl::share) placed on the workers, and those released.
+struct ShareMsg {
+  std::vector<std::pair<std::uint64_t, std::string>> values;  ///< id, the value's bytes
+  std::vector<std::uint64_t> released;
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(values, released);
+  }
+};
+
 std::string encode(const DownMsg& m);
 std::string encode(const UpMsg& m);
+std::string encode(const ShareMsg& m);
+/// Decode; throw ProtocolError naming `source` (a value with id 0).
+ShareMsg decode_share(std::string_view bytes, int source);
 /// Decode and validate; throw ProtocolError naming `source` and what was wrong.
 DownMsg decode_down(std::string_view bytes, int source);
 /// The ResourceSample of a `usage` event's payload; throws ProtocolError naming `source`.

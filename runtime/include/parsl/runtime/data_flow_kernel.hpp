@@ -71,6 +71,10 @@ class DataFlowKernel {
   /// This run's folder, e.g. runinfo/003.
   const std::filesystem::path& run_dir() const noexcept { return run_dir_; }
   Logger& logger() noexcept { return logger_; }
+  /// parsl::share: hands a shared value's bytes to every executor (those that run tasks
+  /// elsewhere send them to their workers), and later tells them it is released.
+  void share_with_executors(std::uint64_t id, const std::shared_ptr<const std::string>& bytes);
+  void unshare_with_executors(std::uint64_t id) noexcept;
   const Config& config() const noexcept { return config_; }
   /// Entries in the memo table.
   std::size_t memo_size() const;

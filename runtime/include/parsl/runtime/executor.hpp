@@ -117,6 +117,15 @@ class Executor {
   };
   /// The nodes it runs tasks on, once started. The default: none (not recorded).
   virtual std::vector<Node> nodes() const { return {}; }
+  /// parsl::share: a value's `bytes`, which tasks submitted from now on may refer to by `id`;
+  /// executors that run tasks elsewhere place them on their workers first. The default
+  /// (tasks in this process, which read the value itself) does nothing.
+  virtual void share(std::uint64_t id, const std::shared_ptr<const std::string>& bytes) {
+    (void)id;
+    (void)bytes;
+  }
+  /// The value `id` is released: no task will refer to it again.
+  virtual void unshare(std::uint64_t id) { (void)id; }
 
  private:
   std::string label_;
