@@ -60,7 +60,7 @@ struct LargeHeader {
 }  // namespace
 
 void Channel::send(int dest, int tag, std::string bytes) {
-  pending_.push_back(Pending{{}, std::move(bytes), {}});
+  pending_.push_back(Pending{{}, std::move(bytes), {}, {}});
   Pending& p = pending_.back();
   const std::size_t size = p.buffer.size();
   if (size <= chunk_) {
@@ -77,6 +77,46 @@ void Channel::send(int dest, int tag, std::string bytes) {
   for (std::size_t i = 1, at = 0; at < size; ++i, at += chunk_)
     PARSL_MPI_CHECK(MPI_Isend(p.buffer.data() + at, static_cast<int>(std::min(chunk_, size - at)), MPI_BYTE, dest, tag,
                               large_comm_, &p.requests[i]));
+}
+
+void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep) {
+  if (g.external.empty() || g.size() > chunk_) {
+    std::string flat;
+    flat.reserve(g.size());
+    std::size_t at = 0;
+    for (const auto& [offset, piece] : g.external) {
+      flat.append(g.head, at, offset - at);
+      flat.append(piece);
+      at = offset;
+    }
+    flat.append(g.head, at);
+    send(dest, tag, std::move(flat));
+    return;
+  }
+  pending_.push_back(Pending{{MPI_REQUEST_NULL}, std::move(g.head), {}, std::move(keep)});
+  Pending& p = pending_.back();  // a list node: the head's bytes stay where they are
+  std::vector<int> lengths;
+  std::vector<MPI_Aint> places;
+  auto piece = [&](const char* data, std::size_t n) {
+    if (n == 0) return;
+    MPI_Aint a = 0;
+    MPI_Get_address(data, &a);
+    places.push_back(a);
+    lengths.push_back(static_cast<int>(n));  // the whole is under the chunk size, so under 2 GiB
+  };
+  std::size_t at = 0;
+  for (const auto& [offset, bytes] : g.external) {
+    piece(p.buffer.data() + at, offset - at);
+    piece(bytes.data(), bytes.size());
+    at = offset;
+  }
+  piece(p.buffer.data() + at, p.buffer.size() - at);
+  MPI_Datatype type;
+  PARSL_MPI_CHECK(MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(), places.data(), MPI_BYTE, &type));
+  PARSL_MPI_CHECK(MPI_Type_commit(&type));
+  const int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, comm_, &p.requests[0]);
+  MPI_Type_free(&type);  // freed once the send is done with it
+  PARSL_MPI_CHECK(rc);
 }
 
 std::size_t Channel::progress() {

@@ -6,10 +6,12 @@
 #include <mpi.h>
 
 #include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "parsl/mpi_exec/mpi_error.hpp"
+#include "parsl/serial/codec.hpp"
 
 namespace parsl::mpi::detail {
 
@@ -32,6 +34,11 @@ class Channel {
   /// counts are int) goes as a header on kTagLarge and chunks on a third duplicate, and
   /// try_receive returns it whole, as one message of `tag`: sizes are 64-bit safe.
   void send(int dest, int tag, std::string bytes);
+  /// Sends the message whose bytes are `g` (serial::encode_gather) without copying its
+  /// external pieces: they go from where they are, `keep` holding them alive until sent
+  /// (an MPI datatype over the pieces; the receiver gets the same bytes as from send()).
+  /// Above the chunk size, the pieces are joined and sent as send() does.
+  void send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep);
   /// The tag of a large message's header (not a protocol tag: try_receive never returns it).
   static constexpr int kTagLarge = 7199;
   /// For tests: chunk messages longer than `bytes` (default 1 GiB).
@@ -49,6 +56,7 @@ class Channel {
     std::vector<MPI_Request> requests;
     std::string buffer;
     std::string header;  // a large message's
+    std::shared_ptr<const void> keep;  // what a gathered send's pieces point into
   };
   void receive_large(int source, std::string& bytes, int& tag);
   void capture(const std::string& bytes, int tag);

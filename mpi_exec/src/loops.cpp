@@ -23,6 +23,18 @@
 namespace parsl::mpi::detail {
 
 namespace {
+
+// A task message, with the bytes of large arguments sent from where they are rather than
+// copied into the message first.
+constexpr std::size_t kGatherBytes = 64 * 1024;
+void send_down(Channel& ch, int dest, int tag, DownMsg&& msg) {
+  auto keep = std::make_shared<const DownMsg>(std::move(msg));
+  serial::Gathered g = serial::encode_gather(*keep, kGatherBytes);
+  if (g.external.empty())
+    ch.send(dest, tag, std::move(g.head));
+  else
+    ch.send_gathered(dest, tag, std::move(g), std::move(keep));
+}
 using Clock = std::chrono::steady_clock;
 constexpr auto kFlushAfter = std::chrono::microseconds(1000);
 
@@ -224,7 +236,7 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
       }
     }
     for (auto& [child, msg] : d.dispatch()) {
-      ch.send(child, kTagDown, encode(msg));
+      send_down(ch, child, kTagDown, std::move(msg));
       active = true;
     }
     // Everything that arrived this round goes up in one message, with the tasks no child of
@@ -305,11 +317,11 @@ void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log
     }
     active = receive() || active;
     for (auto& [child, msg] : root.dispatch()) {
-      ch.send(child, kTagDown, encode(msg));
+      send_down(ch, child, kTagDown, std::move(msg));
       active = true;
     }
     for (auto& [worker, msg] : root.direct()) {
-      ch.send(worker, kTagDirect, encode(msg));
+      send_down(ch, worker, kTagDirect, std::move(msg));
       active = true;
     }
     ch.progress();

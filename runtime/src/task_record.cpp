@@ -47,12 +47,18 @@ void TaskRecord::on_done(Callback cb) {
   cb();
 }
 
-std::string TaskRecord::encoded_arguments() {
+const std::string& TaskRecord::encoded_arguments() {
   if (!has_encoded_args_) {
     encoded_args_ = encode_arguments();
     has_encoded_args_ = true;
   }
   return encoded_args_;
+}
+
+std::string TaskRecord::take_encoded_arguments() {
+  if (!has_encoded_args_) return encode_arguments();
+  has_encoded_args_ = false;
+  return std::move(encoded_args_);
 }
 
 void TaskRecord::start_join(const std::shared_ptr<TaskRecord>&) {}

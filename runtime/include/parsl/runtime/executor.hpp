@@ -45,9 +45,10 @@ class TaskHandle {
 
   /// Runs the app on the calling thread and reports the outcome. Does not throw.
   void run() const;
-  /// Bytes of the resolved arguments, for executors that run tasks in other processes.
-  /// Encoded once per task, whatever the number of tries.
-  std::string encode_arguments() const { return task_->encoded_arguments(); }
+  /// Bytes of the resolved arguments, for executors that run tasks in other processes:
+  /// the encoding the memo key was made from, moved out (a large argument is not copied
+  /// again); a retry encodes them anew.
+  std::string encode_arguments() const { return task_->take_encoded_arguments(); }
   /// The task has started where the executor sent it, `already_running` seconds ago (starts
   /// its walltime clock that much earlier).
   void mark_running(double already_running = 0) const;

@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <cereal/cereal.hpp>
 #include <cereal/types/array.hpp>
@@ -46,12 +48,27 @@ class BufferOutputArchive
   explicit BufferOutputArchive(std::string& out)
       : cereal::OutputArchive<BufferOutputArchive, cereal::AllowEmptyClassElision>(this),
         out_(out) {}
+  /// Gathering: blobs of `threshold` bytes or more (a large argument's bytes) are not copied
+  /// into `out` but listed in `external` as (their offset in the stream's `out`, their bytes),
+  /// which must stay valid while the pieces are used (encode_gather).
+  BufferOutputArchive(std::string& out, std::vector<std::pair<std::size_t, std::string_view>>& external,
+                      std::size_t threshold)
+      : BufferOutputArchive(out) {
+    external_ = &external;
+    threshold_ = threshold;
+  }
   void save_binary(const void* data, std::size_t size) {
+    if (external_ != nullptr && size >= threshold_) {
+      external_->emplace_back(out_.size(), std::string_view(static_cast<const char*>(data), size));
+      return;
+    }
     if (size != 0) out_.append(static_cast<const char*>(data), size);  // data may be null then
   }
 
  private:
   std::string& out_;
+  std::vector<std::pair<std::size_t, std::string_view>>* external_ = nullptr;
+  std::size_t threshold_ = 0;
 };
 
 /// Cereal input archive over a borrowed byte range. Reading past the end, or a length
@@ -238,6 +255,27 @@ std::string encode(const T& value) {
   std::string out;
   encode_into(out, value);
   return out;
+}
+
+/// An encoding in pieces: the bytes of `value`'s encoding are `head` with each external blob
+/// inserted at its offset. The blobs point into `value`, which must outlive the pieces.
+struct Gathered {
+  std::string head;
+  std::vector<std::pair<std::size_t, std::string_view>> external;
+  std::size_t size() const noexcept {
+    std::size_t n = head.size();
+    for (const auto& e : external) n += e.second.size();
+    return n;
+  }
+};
+/// encode(value) without copying blobs of `threshold` bytes or more (for sending with a
+/// gathering send).
+template <class T>
+Gathered encode_gather(const T& value, std::size_t threshold) {
+  Gathered g;
+  BufferOutputArchive ar(g.head, g.external, threshold);
+  ar(value);
+  return g;
 }
 
 namespace detail {

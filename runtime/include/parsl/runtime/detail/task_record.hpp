@@ -105,9 +105,12 @@ class TaskRecord {
   /// Encodes the resolved arguments (memo key, remote executors). Throws ConfigError
   /// for apps whose argument types cannot be serialized.
   virtual std::string encode_arguments() const = 0;
-  /// encode_arguments(), computed once per task: the memo key, each remote try and each
-  /// isolated try share it. Tries of one task start one after another, so no lock.
-  std::string encoded_arguments();
+  /// encode_arguments(), computed once per task: the memo key and each isolated try share
+  /// it. Tries of one task start one after another, so no lock.
+  const std::string& encoded_arguments();
+  /// The encoded arguments for a try that runs elsewhere, moved out of the cache (no copy of
+  /// a large argument); a later try encodes them again.
+  std::string take_encoded_arguments();
   /// Encodes the resolved arguments except those at positions in `skip` (memo keys).
   virtual std::string encode_arguments_except(const std::vector<std::size_t>& skip) const = 0;
   /// Encodes the value of a successful task (memo table, checkpoints).
