@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     if (std::strncmp(argv[i], "--reps=", 7) == 0) reps = std::max(1, std::atoi(argv[i] + 7));
   return parsl::run(argc, argv, [&] {
     (void)arrive(std::vector<char>(16)).get();  // warm up the tree
-    std::printf("%-10s %14s %16s %14s %18s\n", "size", "submit (ms)", "to worker (ms)", "memcpy (ms)",
+    std::printf("%-10s %14s %16s %14s %18s\n", "size", "submit (us)", "to worker (us)", "memcpy (us)",
                 "to worker / memcpy");
     for (std::size_t size : {std::size_t{1} << 10, std::size_t{1} << 20, std::size_t{100} << 20}) {
       std::vector<double> submit, travel, copy;
@@ -54,13 +54,13 @@ int main(int argc, char** argv) {
         std::vector<char> target(size);
         const auto c0 = Clock::now();
         std::memcpy(target.data(), data.data(), size);
-        copy.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c0).count());
+        copy.push_back(std::chrono::duration<double, std::micro>(Clock::now() - c0).count());
         const std::int64_t t0 = now_ns();
         auto f = arrive(std::move(data));
-        submit.push_back((now_ns() - t0) / 1e6);
-        travel.push_back((f.get().first - t0) / 1e6);
+        submit.push_back((now_ns() - t0) / 1e3);
+        travel.push_back((f.get().first - t0) / 1e3);
       }
-      std::printf("%-10s %14.3f %16.3f %14.3f %18.1f\n",
+      std::printf("%-10s %14.1f %16.1f %14.1f %18.1f\n",
                   size < (1 << 20) ? "1 KiB" : size < (100 << 20) ? "1 MiB" : "100 MiB", median(submit),
                   median(travel), median(copy), median(travel) / std::max(1e-6, median(copy)));
     }
