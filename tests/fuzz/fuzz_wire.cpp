@@ -22,6 +22,7 @@ void check_bools(const parsl::mpi::DownMsg& m) {
   for (const auto& t : m.tasks) check_bool(t.isolate);
 }
 void check_bools(const parsl::mpi::UpMsg& m) { check_bool(m.bye); }
+void check_bools(const parsl::mpi::ShareMsg&) {}
 
 template <class Decode>
 void round_trip(std::string_view bytes, Decode decode) {
@@ -41,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   round_trip(bytes, [](std::string_view b) { return parsl::mpi::decode_down(b, 1); });
   round_trip(bytes, [](std::string_view b) { return parsl::mpi::decode_up(b, 1); });
+  round_trip(bytes, [](std::string_view b) { return parsl::mpi::decode_share(b, 1); });
   try {
     const auto e = parsl::serial::decode<parsl::serial::RemoteError>(bytes);
     if (parsl::serial::encode(e) != bytes) parsl::fuzz::fail("a RemoteError encodes to other bytes than it came from");
