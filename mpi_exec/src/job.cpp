@@ -205,7 +205,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   } catch (const std::exception& e) {
     problem = e.what();
   }
-  if (job.size == 1) return problem.empty() ? kOneRank : config_failure(rank, problem);
+  if (job.size == 1) return problem.empty() ? kOneRank : (job.error = problem, config_failure(rank, problem));
 
   // Every rank of `comm` says it has started, with its settings and any problem, before
   // anything collective: a mistake on one rank fails the start on all (or, if a rank never
@@ -213,7 +213,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   if (problem.empty()) problem = thread_level_problem(rank == 0 && root_multiple);
   const std::string verdict =
       start_check(job.comm, rank, job.size, problem.empty() ? settings_of(opts) : "", problem, opts.start_timeout);
-  if (!verdict.empty()) return config_failure(rank, verdict);
+  if (!verdict.empty()) return job.error = verdict, config_failure(rank, verdict);
 
   std::vector<int> nodes;
   try {
@@ -225,6 +225,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   try {
     job.topo = Topology::build(nodes, opts.fanout, opts.prefetch);
   } catch (const std::exception& e) {
+    job.error = e.what();
     return config_failure(rank, e.what());
   }
   try {
@@ -237,13 +238,27 @@ int start_job(Job& job, Config& config, bool root_multiple) {
 }
 
 int serve(Job& job) {
+  int status = 0;
   try {
-    return job.outcome(job.topo.place(job.rank).role == Role::submaster
-                           ? submaster_loop(*job.channel, job.topo, job.opts)
-                           : worker_loop(*job.channel, job.topo, job.opts, job.block, job.block_how));
+    status = job.topo.place(job.rank).role == Role::submaster
+                 ? submaster_loop(*job.channel, job.topo, job.opts)
+                 : worker_loop(*job.channel, job.topo, job.opts, job.block, job.block_how);
   } catch (const std::exception& e) {
     job.abort(e);
   }
+  return settle(job, status);
+}
+
+int settle(Job& job, int status) {
+  if (job.on_failure == OnFailure::return_error && job.size > 1 && job.channel) {
+    std::uint64_t head[2] = {static_cast<std::uint64_t>(status), job.error.size()};
+    PARSL_MPI_CHECK(MPI_Bcast(head, 2, MPI_UINT64_T, 0, job.channel->comm()));
+    status = static_cast<int>(head[0]);
+    job.error.resize(static_cast<std::size_t>(head[1]));
+    if (head[1] > 0)
+      PARSL_MPI_CHECK(MPI_Bcast(job.error.data(), static_cast<int>(head[1]), MPI_CHAR, 0, job.channel->comm()));
+  }
+  return job.outcome(status);
 }
 
 std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
@@ -258,7 +273,8 @@ std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
   try {
     dfk = std::make_unique<DataFlowKernel>(std::move(config));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "parsl: cannot start the DataFlowKernel: %s\n", describe(std::current_exception()).c_str());
+    job.error = "cannot start the DataFlowKernel: " + describe(std::current_exception());
+    std::fprintf(stderr, "parsl: %s\n", job.error.c_str());
     return nullptr;
   }
   const MpiOptions& o = job.opts;

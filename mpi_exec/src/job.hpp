@@ -30,6 +30,7 @@ struct Job {
   std::vector<int> block;              // a worker: its cores (Machine::worker_block)
   std::string block_how;               // a worker: how they were chosen, for the log
   std::vector<std::vector<int>> blocks;  // rank 0: every worker's, by rank
+  std::string error;                     // why the start or the run failed ("" if it did not)
 
   /// A final status as OnFailure says: returned, or (abort_job, not 0, more than one rank)
   /// the job aborted with it.
@@ -50,8 +51,13 @@ inline constexpr int kOneRank = -1;
 int start_job(Job& job, Config& config, bool root_multiple);
 
 /// Ranks other than 0: the sub-master or worker loop until the tree stops. Returns
-/// outcome() of its status.
+/// settle() of its status.
 int serve(Job& job);
+
+/// The end of a run, on every rank once the tree has stopped: with OnFailure::return_error,
+/// rank 0's status and error text (`job.error`) go to every rank (a broadcast), so that all
+/// return the same and can say why; then outcome().
+int settle(Job& job, int status);
 
 /// Rank 0: attaches the MPI executor (adding one when the configuration names no executor)
 /// and starts the kernel, logging the tree. Null when the kernel cannot start (printed).

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "job.hpp"
@@ -15,7 +16,8 @@ namespace {
 
 // The workflow on a second thread of rank 0 while this one drives MPI; the other ranks
 // serve tasks.
-int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure, bool embedded) {
+int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure, bool embedded,
+           std::string* error = nullptr) {
   mpi::detail::Job job;
   job.comm = comm;
   job.on_failure = on_failure;
@@ -25,6 +27,13 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, 
   MPI_Comm_compare(comm, MPI_COMM_WORLD, &whole);
   job.embedded = embedded && whole != MPI_IDENT && whole != MPI_CONGRUENT;
   const int started = mpi::detail::start_job(job, config, false);
+  struct Report {  // the error text for the caller, however this returns
+    std::string* to;
+    const std::string& from;
+    ~Report() {
+      if (to) *to = from;
+    }
+  } report{error, job.error};
   if (started == mpi::detail::kOneRank) {
     mpi::detail::make_local(config, embedded);
     return run_local(0, nullptr, std::move(config), workflow);
@@ -39,8 +48,8 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, 
   if (dfk)
     workflow_thread = std::thread([&] {
       // Record a failure before cleanup(): cleanup stops the tree, with an error or not.
-      if (!detail::call_workflow(*dfk, workflow)) failed = true;
-      if (!detail::shutdown_kernel(*dfk)) failed = true;
+      if (!detail::call_workflow(*dfk, workflow, &job.error)) failed = true;
+      if (!detail::shutdown_kernel(*dfk, &job.error)) failed = true;
       if (job.exec) job.exec->wake();
     });
   try {
@@ -50,7 +59,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, 
     job.abort(e);
   }
   if (workflow_thread.joinable()) workflow_thread.join();
-  return job.outcome(failed ? 1 : 0);
+  return mpi::detail::settle(job, failed ? 1 : 0);
 }
 
 }  // namespace
@@ -69,8 +78,9 @@ int launcher_size() noexcept {
   return -1;
 }
 
-int run(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure) {
-  return run_on(comm, std::move(config), workflow, on_failure, true);
+int run(MPI_Comm comm, Config config, const std::function<void()>& workflow, OnFailure on_failure,
+        std::string* error) {
+  return run_on(comm, std::move(config), workflow, on_failure, true, error);
 }
 
 int run(int argc, char** argv, Config config, const std::function<void()>& workflow) {

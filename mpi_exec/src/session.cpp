@@ -50,9 +50,11 @@ Session::Session(MPI_Comm comm, Config config, OnFailure on_failure)
   if (!dfk_) {
     mpi_thread_.join();
     finished_ = true;
-    status_ = job_->outcome(1);
+    status_ = mpi::detail::settle(*job_, 1);
   }
 }
+
+const std::string& Session::error() const noexcept { return job_->error; }
 
 DataFlowKernel& Session::kernel() const {
   if (!dfk_) throw ConfigError("parsl::Session::kernel(): only rank 0 of the session's communicator has a kernel");
@@ -63,16 +65,19 @@ int Session::finish() {
   if (finished_) return status_;
   finished_ = true;
   if (std::uncaught_exceptions() > unwinding_at_start_) {
-    std::fprintf(stderr, "parsl: an exception left the scope of the parsl::Session before finish() was called\n");
+    job_->error = "an exception left the scope of the parsl::Session before finish() was called";
+    std::fprintf(stderr, "parsl: %s\n", job_->error.c_str());
     failed_ = true;
   }
   // Record a failure before the kernel's cleanup: it stops the tree, with an error or not.
-  if (!detail::shutdown_kernel(*dfk_)) failed_ = true;
+  if (!detail::shutdown_kernel(*dfk_, &job_->error)) failed_ = true;
   if (job_->exec) job_->exec->wake();
   if (mpi_thread_.joinable()) mpi_thread_.join();
   dfk_.reset();
   status_ = failed_ ? 1 : 0;
-  return job_->outcome(status_);
+  if (job_->size == 1) return status_;  // no tree: nothing to settle
+  status_ = mpi::detail::settle(*job_, status_);
+  return status_;
 }
 
 Session::~Session() {

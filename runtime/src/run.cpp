@@ -24,7 +24,7 @@ int run_local(int argc, char** argv, Config config, const std::function<void()>&
   return detail::shutdown_kernel(*dfk) && ok ? 0 : 1;
 }
 
-bool detail::call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow) {
+bool detail::call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow, std::string* error) {
   try {
     workflow();
     return true;
@@ -32,16 +32,18 @@ bool detail::call_workflow(DataFlowKernel& dfk, const std::function<void()>& wor
     const std::string what = describe(std::current_exception());
     std::fprintf(stderr, "parsl: the workflow failed: %s\n", what.c_str());
     dfk.logger().error("the workflow failed: " + what);
+    if (error) *error = "the workflow failed: " + what;
     return false;
   }
 }
 
-bool detail::shutdown_kernel(DataFlowKernel& dfk) {
+bool detail::shutdown_kernel(DataFlowKernel& dfk, std::string* error) {
   try {
     dfk.cleanup();
     return true;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "parsl: shutdown failed: %s\n", e.what());
+    if (error && error->empty()) *error = std::string("shutdown failed: ") + e.what();
     return false;
   }
 }

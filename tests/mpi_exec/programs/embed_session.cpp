@@ -176,6 +176,10 @@ int main(int argc, char** argv) {
       if (session.submits() && scenario == "pin") check_pinning();
       if (session.submits() && scenario != "pin") simulate(&session);  // the others served tasks until here
       status = session.finish();
+      if (scenario == "throw" && session.error().find("an exception left the scope") == std::string::npos) {
+        std::printf("rank %d: finish() gave no reason: '%s'\n", world_rank, session.error().c_str());
+        check.expect(false, "every rank has the failure's text");
+      }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank %d: caught: %s\n", world_rank, e.what());
       status = scenario == "throw" ? 1 : -1;

@@ -52,12 +52,19 @@ int main(int argc, char** argv) {
   }
   if (scenario == "differing-options" && world_rank == last) config.mpi_options.insert_or_assign("prefetch", std::string("4"));
 
+  std::string error;
   const int status = parsl::run(comm, config, [&] {
     if (square(7).get() != 49) throw std::runtime_error("wrong square");
     if (scenario == "workflow-throws") throw std::runtime_error("the analysis found nonsense");
-  }, on_failure);
+  }, on_failure, &error);
 
-  std::printf("rank %d: parsl::run returned %d\n", world_rank, status);
+  // With `return`, every rank gets the error's text, not only its status.
+  const char* expected_text = scenario == "workflow-throws" ? "the analysis found nonsense"
+                              : scenario == "thread-single"  ? "MPI_THREAD_SINGLE"
+                                                             : "prefetch=4 where rank 0 has prefetch=0";
+  const bool has_text = error.find(expected_text) != std::string::npos;
+  std::printf("rank %d: parsl::run returned %d, %s\n", world_rank, status,
+              has_text ? "with the error's text" : "WITHOUT the error's text");
   std::fflush(stdout);
   if (scenario == "workflow-throws" && world_rank == 0) {
     const int done = 1;
@@ -66,5 +73,5 @@ int main(int argc, char** argv) {
   MPI_Comm_free(&comm);
   MPI_Finalize();
   const int expected = scenario == "workflow-throws" ? 1 : 2;
-  return on_failure == parsl::OnFailure::return_error && status == expected ? 0 : 1;
+  return on_failure == parsl::OnFailure::return_error && status == expected && has_text ? 0 : 1;
 }

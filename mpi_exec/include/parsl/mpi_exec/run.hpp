@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <functional>
+#include <string>
 
 #include "parsl/runtime/config.hpp"
 
@@ -58,7 +59,10 @@ enum class OnFailure {
 /// thread than the one that initialized MPI) fail the start on every rank with one message
 /// naming the ranks. A rank that has not called this within --parsl-mpi-start-timeout
 /// seconds (default 120) ends the job with a message naming it.
+///
+/// `error`, when given, receives why the start or the run failed ("" on success). With
+/// OnFailure::return_error it is the same text on every rank of `comm`.
 int run(MPI_Comm comm, Config config, const std::function<void()>& workflow,
-        OnFailure on_failure = OnFailure::abort_job);
+        OnFailure on_failure = OnFailure::abort_job, std::string* error = nullptr);
 
 }  // namespace parsl

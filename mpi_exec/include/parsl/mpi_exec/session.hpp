@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "parsl/mpi_exec/run.hpp"
@@ -62,6 +63,9 @@ class Session {
   /// 2 when the start failed; with OnFailure::abort_job a failure does not return. Calling it
   /// again returns the same status.
   int finish();
+  /// Why the start or the run failed, "" if it did not. With OnFailure::return_error, after
+  /// finish() it is the same text on every rank of the communicator.
+  const std::string& error() const noexcept;
 
  private:
   std::unique_ptr<mpi::detail::Job> job_;

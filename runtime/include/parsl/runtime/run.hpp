@@ -3,6 +3,7 @@
 /// `parsl::run_local`: a workflow program in one process, without MPI.
 
 #include <functional>
+#include <string>
 
 #include "parsl/runtime/config.hpp"
 
@@ -32,9 +33,10 @@ namespace detail {
 /// Runs `workflow`; when it throws, prints the error once to stderr, logs it and returns
 /// false. Shared by run_local and the MPI run, which must record a failure *before* calling
 /// shutdown_kernel (the MPI tree learns at shutdown whether to stop with an error).
-bool call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow);
-/// dfk.cleanup(); on failure prints the reason and returns false.
-bool shutdown_kernel(DataFlowKernel& dfk);
+/// `error`, when given, receives the message.
+bool call_workflow(DataFlowKernel& dfk, const std::function<void()>& workflow, std::string* error = nullptr);
+/// dfk.cleanup(); on failure prints the reason and returns false (`error`: as above).
+bool shutdown_kernel(DataFlowKernel& dfk, std::string* error = nullptr);
 }  // namespace detail
 
 }  // namespace parsl
