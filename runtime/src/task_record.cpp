@@ -47,16 +47,29 @@ void TaskRecord::on_done(Callback cb) {
   cb();
 }
 
+namespace {
+// encode_arguments(), with an error that says what ran out of memory.
+std::string encode_or_explain(const TaskRecord& t) {
+  try {
+    return t.encode_arguments();
+  } catch (const std::bad_alloc&) {
+    throw SerializationError("app '" + t.app_name() +
+                             "': encoding its arguments for another process ran out of memory (std::bad_alloc); "
+                             "data that many tasks read can be placed on the workers once with parsl::share");
+  }
+}
+}  // namespace
+
 const std::string& TaskRecord::encoded_arguments() {
   if (!has_encoded_args_) {
-    encoded_args_ = encode_arguments();
+    encoded_args_ = encode_or_explain(*this);
     has_encoded_args_ = true;
   }
   return encoded_args_;
 }
 
 std::string TaskRecord::take_encoded_arguments() {
-  if (!has_encoded_args_) return encode_arguments();
+  if (!has_encoded_args_) return encode_or_explain(*this);
   has_encoded_args_ = false;
   return std::move(encoded_args_);
 }
