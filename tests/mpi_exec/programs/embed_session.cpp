@@ -11,6 +11,8 @@
 //           finish() gives 1 on every other rank of the session (rank 0 catches the
 //           exception); with `abort`, the job ends.
 //   funneled  MPI initialized with MPI_THREAD_FUNNELED: the session needs MULTIPLE at rank 0.
+//   twice   two sessions one after the other in one program (also with one rank, where the
+//           tasks run on a local thread pool); each computes its sums.
 //   pin     run under a launcher that binds each rank (mpirun --bind-to core): tasks report
 //           the cores their worker may use, which must lie inside what the launcher gave
 //           that rank (pinning on: --parsl-mpi-pin=true), or be exactly that (the default:
@@ -75,7 +77,7 @@ struct Check {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: embed_session loop|throw|funneled|pin abort|return [parsl options]\n");
+    std::fprintf(stderr, "usage: embed_session loop|throw|funneled|pin|twice abort|return [parsl options]\n");
     return 2;
   }
   const std::string scenario = argv[1];
@@ -170,7 +172,24 @@ int main(int argc, char** argv) {
                 pinning ? "inside" : "equal to");
   };
 
-  if (in_exec) {
+  if (scenario == "twice") {
+    int sum = 0;
+    for (int round = 0; round < 2 && in_exec; ++round) {
+      parsl::Session session(exec, parsl::Config::from_args(argc - 2, argv + 2), on_failure);
+      if (session.submits()) {
+        std::vector<parsl::AppFuture<std::pair<int, double>>> fs;
+        for (int i = 0; i < 10; ++i) fs.push_back(total(i, std::vector<double>(3, i)));
+        for (auto& f : fs) sum += static_cast<int>(f.get().second);
+      }
+      const int st = session.finish();
+      check.expect(st == 0, "session " + std::to_string(round) + " finished with " + std::to_string(st) + ": " +
+                                session.error());
+    }
+    if (world_rank == 0) {
+      check.expect(sum == 270, "the two sessions' sums: " + std::to_string(sum));
+      std::printf("two sessions in a row: sum %d\n", sum);
+    }
+  } else if (in_exec) {
     try {
       parsl::Session session(exec, parsl::Config::from_args(argc - 2, argv + 2), on_failure);
       if (session.submits() && scenario == "pin") check_pinning();
@@ -185,7 +204,7 @@ int main(int argc, char** argv) {
       status = scenario == "throw" ? 1 : -1;
     }
     std::printf("rank %d: finish() returned %d\n", world_rank, status);
-  } else if (scenario != "funneled" && scenario != "pin") {  // there rank 0 does not simulate
+  } else if (scenario != "funneled" && scenario != "pin" && scenario != "twice") {  // rank 0 does not simulate
     simulate(nullptr);
   }
   std::fflush(stdout);
@@ -193,6 +212,6 @@ int main(int argc, char** argv) {
   if (exec != MPI_COMM_NULL) MPI_Comm_free(&exec);
   MPI_Finalize();
   if (!in_exec) return 0;
-  const int expected = scenario == "loop" || scenario == "pin" ? 0 : scenario == "throw" ? 1 : 2;
+  const int expected = scenario == "loop" || scenario == "pin" || scenario == "twice" ? 0 : scenario == "throw" ? 1 : 2;
   return status == expected && check.bad == 0 ? 0 : 1;
 }
