@@ -145,9 +145,11 @@ int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts, const
     while (ch.try_receive(source, tag, buf)) {
       active = true;
       if (tag == kTagShare && source == me.parent) {
+        // Releases first: a value released and shared again in one round (an equal value,
+        // the same id) must stay.
         ShareMsg m = decode_share(buf, source);
-        for (auto& [id, bytes] : m.values) parsl::detail::SharedStore::instance().put_bytes(id, std::move(bytes));
         for (std::uint64_t id : m.released) parsl::detail::SharedStore::instance().erase(id);
+        for (auto& [id, bytes] : m.values) parsl::detail::SharedStore::instance().put_bytes(id, std::move(bytes));
         continue;
       }
       if (!(tag == kTagDown && source == me.parent) && !(tag == kTagDirect && source == 0))

@@ -1,6 +1,5 @@
 #include "parsl/runtime/shared.hpp"
 
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -16,6 +15,7 @@ struct SharedStore::Impl {
     std::string bytes;                  // until decoded
     std::shared_ptr<const void> value;  // the value itself
     std::string type;                   // its type's name, once known
+    std::size_t shares = 0;             // the submitting side: handles' tokens alive
   };
   mutable std::mutex mutex;
   std::condition_variable arrived;
@@ -29,14 +29,24 @@ SharedStore& SharedStore::instance() {
   return *store;
 }
 
-void SharedStore::put_value(std::uint64_t id, std::shared_ptr<const void> value, const char* type) {
+bool SharedStore::acquire(std::uint64_t id, std::shared_ptr<const void> value, const char* type) {
+  bool first;
   {
     std::lock_guard lock(impl_->mutex);
     auto& e = impl_->entries[id];
-    e.value = std::move(value);
-    e.type = type;
+    first = e.shares++ == 0;
+    if (!e.value) e.value = std::move(value), e.type = type;
   }
   impl_->arrived.notify_all();
+  return first;
+}
+
+bool SharedStore::release(std::uint64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end() || --it->second.shares > 0) return false;
+  impl_->entries.erase(it);
+  return true;
 }
 
 void SharedStore::put_bytes(std::uint64_t id, std::string bytes) {
@@ -81,17 +91,17 @@ std::shared_ptr<const void> SharedStore::get(std::uint64_t id, const char* type,
 }
 
 ShareToken::~ShareToken() {
-  SharedStore::instance().erase(id);
+  if (!SharedStore::instance().release(id)) return;  // another handle of an equal value lives
   if (DataFlowKernel* dfk = DataFlowKernel::current_or_null()) dfk->unshare_with_executors(id);
 }
 
-std::shared_ptr<ShareToken> share_bytes(std::shared_ptr<const void> value, const char* type, std::string bytes) {
-  static std::atomic<std::uint64_t> next{1};
+std::shared_ptr<ShareToken> share_bytes(std::shared_ptr<const void> value, const char* type, std::string bytes,
+                                        const serial::ContentHash& hash) {
   DataFlowKernel& dfk = DataFlowKernel::current();  // throws KernelError without one
-  const std::uint64_t id = next.fetch_add(1);
-  SharedStore::instance().put_value(id, std::move(value), type);
+  const std::uint64_t id = (hash.low ^ hash.high) | 1;  // never 0 (an empty handle)
+  const bool first = SharedStore::instance().acquire(id, std::move(value), type);
   auto token = std::make_shared<ShareToken>(id);
-  dfk.share_with_executors(id, std::make_shared<const std::string>(std::move(bytes)));
+  if (first) dfk.share_with_executors(id, std::make_shared<const std::string>(std::move(bytes)));
   return token;
 }
 

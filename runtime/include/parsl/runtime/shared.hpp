@@ -14,8 +14,9 @@
 /// it once, when a task first uses it, and every task there reads the same const object. When
 /// the last handle on the submitting side is gone (including the copies tasks hold until
 /// they are final), the workers drop it. Executors that run tasks in this process use the
-/// value itself. Memoization keys use the handle's id: two shares of equal values are two
-/// keys.
+/// value itself. A handle's id comes from its value's content hash: two shares of equal
+/// values are one value on the workers, and memoization keys and checkpoints depend on the
+/// value only.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,7 @@
 
 #include "parsl/runtime/errors.hpp"
 #include "parsl/serial/codec.hpp"
+#include "parsl/serial/content_hash.hpp"
 
 namespace parsl {
 
@@ -35,8 +37,11 @@ namespace detail {
 class SharedStore {
  public:
   static SharedStore& instance();
-  /// A value shared from this process (type name `type`).
-  void put_value(std::uint64_t id, std::shared_ptr<const void> value, const char* type);
+  /// A value shared from this process (type name `type`); counts the shares of it. True
+  /// for the first (the executors must be told), false for an equal value already held.
+  bool acquire(std::uint64_t id, std::shared_ptr<const void> value, const char* type);
+  /// One share of `id` gone; true when it was the last (the executors must be told).
+  bool release(std::uint64_t id);
   /// A value's bytes, arrived from the submitting side.
   void put_bytes(std::uint64_t id, std::string bytes);
   void erase(std::uint64_t id);
@@ -64,8 +69,11 @@ struct ShareToken {
   ShareToken& operator=(const ShareToken&) = delete;
 };
 
-/// Registers `bytes` for `id` with the current kernel's executors and this process's store.
-std::shared_ptr<ShareToken> share_bytes(std::shared_ptr<const void> value, const char* type, std::string bytes);
+/// Registers a value whose encoding is `bytes` (content hash `hash`) with this process's
+/// store and, the first time, with the current kernel's executors. Its id comes from the
+/// hash, so equal values share one id, one copy on each worker and one memo key.
+std::shared_ptr<ShareToken> share_bytes(std::shared_ptr<const void> value, const char* type, std::string bytes,
+                                        const serial::ContentHash& hash);
 
 }  // namespace detail
 
@@ -83,11 +91,11 @@ class Shared {
 
   template <class Archive>
   void save(Archive& ar) const {
-    ar(id());
+    ar(id(), hash_);
   }
   template <class Archive>
   void load(Archive& ar) {
-    ar(id_);
+    ar(id_, hash_);
     value_.reset();
     token_.reset();
   }
@@ -96,6 +104,7 @@ class Shared {
   template <class U>
   friend Shared<std::decay_t<U>> share(U&& value);
   const std::shared_ptr<const T>& value() const {
+    if (!value_ && id_ == 0) throw KernelError("parsl::Shared: an empty handle (not made by parsl::share)");
     if (!value_) {
       // On a worker: from the store, decoded once per process.
       auto v = detail::SharedStore::instance().get(
@@ -109,6 +118,7 @@ class Shared {
     return value_;
   }
   std::uint64_t id_ = 0;
+  serial::ContentHash hash_;  // of the value's bytes
   mutable std::shared_ptr<const T> value_;
   std::shared_ptr<detail::ShareToken> token_;  // the submitting side's
 };
@@ -124,7 +134,8 @@ Shared<std::decay_t<U>> share(U&& value) {
   std::string bytes = serial::encode(*v);
   Shared<T> s;
   s.value_ = v;
-  s.token_ = detail::share_bytes(v, typeid(T).name(), std::move(bytes));
+  s.hash_ = serial::hash_bytes(bytes);
+  s.token_ = detail::share_bytes(v, typeid(T).name(), std::move(bytes), s.hash_);
   return s;
 }
 
