@@ -88,6 +88,21 @@ TEST(Topology, ScalesTo8192NodesWithBoundedFanOut) {
   EXPECT_EQ(t.depth(), 4);
 }
 
+TEST(Topology, AMillionWorkersKeepsTheTreeShallowAndNarrow) {
+  // 32,768 nodes of 32 ranks: 1,048,576 ranks, 1,015,808 workers.
+  auto t = Topology::build(nodes_of(32768 * 32, 32), 64, 0);
+  check_consistent(t, 0);
+  std::size_t widest = 0;
+  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  // 32,768 heads in groups of 64 under 512 leads, those under 8, those under the root: a
+  // head rises at most three levels, and a worker is 4 hops from the root, as at 8,192 nodes
+  // (2 leads under the root there).
+  EXPECT_LE(widest, 31u + 3u * 63u);
+  EXPECT_EQ(t.workers(), 32767 * 31 + 31);
+  EXPECT_EQ(t.depth(), 4);
+  EXPECT_EQ(t.place(0).children.size(), 31u + 8u);  // its node's workers and 8 group leads
+}
+
 TEST(Topology, BadParametersAreNamed) {
   EXPECT_THROW(Topology::build({0, 0}, 1, 0), parsl::ConfigError);
   EXPECT_THROW(Topology::build({0, 0}, 4, -1), parsl::ConfigError);
