@@ -76,12 +76,17 @@ TEST(Topology, SmallFanOutGivesDeeperTrees) {
   EXPECT_EQ(t5.depth(), 2);  // root -> 2 -> 3, root -> 4, root -> 1
 }
 
+std::size_t most_children(const Topology& t) {
+  std::size_t widest = 0;
+  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  return widest;
+}
+
 TEST(Topology, ScalesTo8192NodesWithBoundedFanOut) {
   // The Parsl paper's largest run: 8,192 nodes of 32 ranks (262,144 ranks).
   auto t = Topology::build(nodes_of(8192 * 32, 32), 64, 0);
   check_consistent(t, 0);
-  std::size_t widest = 0;
-  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  const std::size_t widest = most_children(t);
   // A head leads a group at each level it rises: own node's workers + (fanout-1) per level.
   EXPECT_LE(widest, 31u + 2u * 63u);
   EXPECT_EQ(t.workers(), 8191 * 31 + 31);
@@ -92,8 +97,7 @@ TEST(Topology, AMillionWorkersKeepsTheTreeShallowAndNarrow) {
   // 32,768 nodes of 32 ranks: 1,048,576 ranks, 1,015,808 workers.
   auto t = Topology::build(nodes_of(32768 * 32, 32), 64, 0);
   check_consistent(t, 0);
-  std::size_t widest = 0;
-  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  const std::size_t widest = most_children(t);
   // 32,768 heads in groups of 64 under 512 leads, those under 8, those under the root: a
   // head rises at most three levels, and a worker is 4 hops from the root, as at 8,192 nodes
   // (2 leads under the root there).
