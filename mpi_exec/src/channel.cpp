@@ -60,23 +60,22 @@ struct LargeHeader {
 }  // namespace
 
 void Channel::send(int dest, int tag, std::string bytes) {
-  pending_.push_back(Pending{{}, std::move(bytes), {}, {}});
+  pending_.push_back(Pending{MPI_REQUEST_NULL, {}, std::move(bytes), {}, {}});
   Pending& p = pending_.back();
   const std::size_t size = p.buffer.size();
   if (size <= chunk_) {
-    p.requests.push_back(MPI_REQUEST_NULL);
-    PARSL_MPI_CHECK(MPI_Isend(p.buffer.data(), static_cast<int>(size), MPI_BYTE, dest, tag, comm_, &p.requests[0]));
+    PARSL_MPI_CHECK(MPI_Isend(p.buffer.data(), static_cast<int>(size), MPI_BYTE, dest, tag, comm_, &p.request));
     return;
   }
   // The header on comm_ (so that it is received in order with the sender's other messages),
   // then the chunks on large_comm_ with the message's tag, which arrive in order.
   const LargeHeader h{tag, size, chunk_};
   p.header.assign(reinterpret_cast<const char*>(&h), sizeof h);
-  p.requests.resize(1 + (size + chunk_ - 1) / chunk_, MPI_REQUEST_NULL);
-  PARSL_MPI_CHECK(MPI_Isend(p.header.data(), sizeof h, MPI_BYTE, dest, kTagLarge, comm_, &p.requests[0]));
-  for (std::size_t i = 1, at = 0; at < size; ++i, at += chunk_)
+  p.chunks.resize((size + chunk_ - 1) / chunk_, MPI_REQUEST_NULL);
+  PARSL_MPI_CHECK(MPI_Isend(p.header.data(), sizeof h, MPI_BYTE, dest, kTagLarge, comm_, &p.request));
+  for (std::size_t i = 0, at = 0; at < size; ++i, at += chunk_)
     PARSL_MPI_CHECK(MPI_Isend(p.buffer.data() + at, static_cast<int>(std::min(chunk_, size - at)), MPI_BYTE, dest, tag,
-                              large_comm_, &p.requests[i]));
+                              large_comm_, &p.chunks[i]));
 }
 
 void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep) {
@@ -93,7 +92,7 @@ void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_p
     send(dest, tag, std::move(flat));
     return;
   }
-  pending_.push_back(Pending{{MPI_REQUEST_NULL}, std::move(g.head), {}, std::move(keep)});
+  pending_.push_back(Pending{MPI_REQUEST_NULL, {}, std::move(g.head), {}, std::move(keep)});
   Pending& p = pending_.back();  // a list node: the head's bytes stay where they are
   std::vector<int> lengths;
   std::vector<MPI_Aint> places;
@@ -114,7 +113,7 @@ void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_p
   MPI_Datatype type;
   PARSL_MPI_CHECK(MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(), places.data(), MPI_BYTE, &type));
   PARSL_MPI_CHECK(MPI_Type_commit(&type));
-  const int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, comm_, &p.requests[0]);
+  const int rc = MPI_Isend(MPI_BOTTOM, 1, type, dest, tag, comm_, &p.request);
   MPI_Type_free(&type);  // freed once the send is done with it
   PARSL_MPI_CHECK(rc);
 }
@@ -122,7 +121,9 @@ void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_p
 std::size_t Channel::progress() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     int done = 0;
-    PARSL_MPI_CHECK(MPI_Testall(static_cast<int>(it->requests.size()), it->requests.data(), &done, MPI_STATUSES_IGNORE));
+    PARSL_MPI_CHECK(MPI_Test(&it->request, &done, MPI_STATUS_IGNORE));
+    if (done && !it->chunks.empty())
+      PARSL_MPI_CHECK(MPI_Testall(static_cast<int>(it->chunks.size()), it->chunks.data(), &done, MPI_STATUSES_IGNORE));
     it = done ? pending_.erase(it) : std::next(it);
   }
   return pending_.size();

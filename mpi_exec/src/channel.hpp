@@ -53,7 +53,8 @@ class Channel {
 
  private:
   struct Pending {
-    std::vector<MPI_Request> requests;
+    MPI_Request request = MPI_REQUEST_NULL;  // the message, or a large one's header
+    std::vector<MPI_Request> chunks;          // a large message's chunks (else empty)
     std::string buffer;
     std::string header;  // a large message's
     std::shared_ptr<const void> keep;  // what a gathered send's pieces point into

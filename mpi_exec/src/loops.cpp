@@ -28,12 +28,15 @@ namespace {
 // copied into the message first.
 constexpr std::size_t kGatherBytes = 64 * 1024;
 void send_down(Channel& ch, int dest, int tag, DownMsg&& msg) {
+  serial::Gathered g = serial::encode_gather(msg, kGatherBytes);
+  if (g.external.empty()) {
+    ch.send(dest, tag, std::move(g.head));  // nearly every message: nothing to keep alive
+    return;
+  }
+  // The pieces point into heap buffers of the message's strings (64 KiB or more each),
+  // which moving the message into `keep` does not move.
   auto keep = std::make_shared<const DownMsg>(std::move(msg));
-  serial::Gathered g = serial::encode_gather(*keep, kGatherBytes);
-  if (g.external.empty())
-    ch.send(dest, tag, std::move(g.head));
-  else
-    ch.send_gathered(dest, tag, std::move(g), std::move(keep));
+  ch.send_gathered(dest, tag, std::move(g), std::move(keep));
 }
 using Clock = std::chrono::steady_clock;
 constexpr auto kFlushAfter = std::chrono::microseconds(1000);
