@@ -78,18 +78,28 @@ void Channel::send(int dest, int tag, std::string bytes) {
                               large_comm_, &p.chunks[i]));
 }
 
+namespace {
+std::string joined(const serial::Gathered& g) {
+  std::string flat;
+  flat.reserve(g.size());
+  std::size_t at = 0;
+  for (const auto& [offset, piece] : g.external) {
+    flat.append(g.head, at, offset - at);
+    flat.append(piece);
+    at = offset;
+  }
+  flat.append(g.head, at);
+  return flat;
+}
+}  // namespace
+
+void Link::send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void>) {
+  send(dest, tag, g.external.empty() ? std::move(g.head) : joined(g));
+}
+
 void Channel::send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep) {
   if (g.external.empty() || g.size() > chunk_) {
-    std::string flat;
-    flat.reserve(g.size());
-    std::size_t at = 0;
-    for (const auto& [offset, piece] : g.external) {
-      flat.append(g.head, at, offset - at);
-      flat.append(piece);
-      at = offset;
-    }
-    flat.append(g.head, at);
-    send(dest, tag, std::move(flat));
+    send(dest, tag, g.external.empty() ? std::move(g.head) : joined(g));
     return;
   }
   pending_.push_back(Pending{MPI_REQUEST_NULL, {}, std::move(g.head), {}, std::move(keep)});

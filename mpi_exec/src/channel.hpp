@@ -15,7 +15,22 @@
 
 namespace parsl::mpi::detail {
 
-class Channel {
+/// What the root's and sub-masters' loops talk through: an MPI channel, or under emulation
+/// (emulation.hpp) a virtual rank's link, which the loops cannot tell apart.
+class Link {
+ public:
+  virtual ~Link() = default;
+  /// This end's rank in the tree (a virtual rank under emulation).
+  virtual int rank() const noexcept = 0;
+  virtual void send(int dest, int tag, std::string bytes) = 0;
+  /// The message of serial::encode_gather; the default joins the pieces and sends them.
+  virtual void send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep);
+  virtual bool try_receive(int& source, int& tag, std::string& bytes) = 0;
+  virtual std::size_t progress() = 0;
+  virtual void flush() = 0;
+};
+
+class Channel final : public Link {
  public:
   /// Collective over `comm`.
   explicit Channel(MPI_Comm comm);
@@ -23,7 +38,7 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  int rank() const noexcept { return rank_; }
+  int rank() const noexcept override { return rank_; }
   int size() const noexcept { return size_; }
   MPI_Comm comm() const noexcept { return comm_; }
   /// A second duplicate, the parent of MPI tasks' communicators (MPI_Comm_create_group), so
@@ -33,23 +48,23 @@ class Channel {
   /// Sends `bytes` without blocking. A message longer than the chunk size (1 GiB; MPI
   /// counts are int) goes as a header on kTagLarge and chunks on a third duplicate, and
   /// try_receive returns it whole, as one message of `tag`: sizes are 64-bit safe.
-  void send(int dest, int tag, std::string bytes);
+  void send(int dest, int tag, std::string bytes) override;
   /// Sends the message whose bytes are `g` (serial::encode_gather) without copying its
   /// external pieces: they go from where they are, `keep` holding them alive until sent
   /// (an MPI datatype over the pieces; the receiver gets the same bytes as from send()).
   /// Above the chunk size, the pieces are joined and sent as send() does.
-  void send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep);
+  void send_gathered(int dest, int tag, serial::Gathered g, std::shared_ptr<const void> keep) override;
   /// The tag of a large message's header (not a protocol tag: try_receive never returns it).
   static constexpr int kTagLarge = 7199;
   /// For tests: chunk messages longer than `bytes` (default 1 GiB).
   void set_chunk_size(std::size_t bytes) noexcept { chunk_ = bytes; }
   /// Completes what it can of the pending sends; returns how many remain.
-  std::size_t progress();
+  std::size_t progress() override;
   /// Blocks until every pending send is complete (polling with short sleeps).
-  void flush();
+  void flush() override;
   /// Receives one arrived message of any tag, if any (a large message whole, once its
   /// header has arrived).
-  bool try_receive(int& source, int& tag, std::string& bytes);
+  bool try_receive(int& source, int& tag, std::string& bytes) override;
 
  private:
   struct Pending {

@@ -241,7 +241,7 @@ int serve(Job& job) {
   int status = 0;
   try {
     status = job.topo.place(job.rank).role == Role::submaster
-                 ? submaster_loop(*job.channel, job.topo, job.opts)
+                 ? submaster_loop(*job.channel, job.topo, job.opts, rank_name(job.channel->comm(), job.rank))
                  : worker_loop(*job.channel, job.topo, job.opts, job.block, job.block_how);
   } catch (const std::exception& e) {
     job.abort(e);

@@ -27,7 +27,9 @@ namespace {
 // A task message, with the bytes of large arguments sent from where they are rather than
 // copied into the message first.
 constexpr std::size_t kGatherBytes = 64 * 1024;
-void send_down(Channel& ch, int dest, int tag, DownMsg&& msg) {
+}  // namespace
+
+void send_down(Link& ch, int dest, int tag, DownMsg&& msg) {
   serial::Gathered g = serial::encode_gather(msg, kGatherBytes);
   if (g.external.empty()) {
     ch.send(dest, tag, std::move(g.head));  // nearly every message: nothing to keep alive
@@ -38,6 +40,8 @@ void send_down(Channel& ch, int dest, int tag, DownMsg&& msg) {
   auto keep = std::make_shared<const DownMsg>(std::move(msg));
   ch.send_gathered(dest, tag, std::move(g), std::move(keep));
 }
+
+namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kFlushAfter = std::chrono::microseconds(1000);
 
@@ -95,12 +99,13 @@ class UsageSampler {
   std::int64_t last_us_ = 0;
 };
 
+}  // namespace
+
 [[noreturn]] void unexpected(int me, int source, int tag, const char* role, int parent) {
   throw ProtocolError("rank " + std::to_string(me) + " (" + role + ") got a message with tag " + std::to_string(tag) +
                       " from rank " + std::to_string(source) + "; it takes task messages only from its parent, rank " +
                       std::to_string(parent));
 }
-}  // namespace
 
 int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts, const std::vector<int>& block,
                 const std::string& how) {
@@ -210,16 +215,65 @@ UpMsg up_from(Dispatcher& d) {
 }
 }  // namespace
 
-int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
-  const RankPlace& me = topo.place(ch.rank());
-  Dispatcher d(me.children, static_cast<std::size_t>(opts.max_batch));
-  UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
-  hello.notes.push_back(rank_name(ch.comm(), ch.rank()) + " on " + serial::this_host() + ": sub-master of " +
-                        std::to_string(me.children.size()) + " ranks, capacity " + std::to_string(me.capacity));
-  ch.send(me.parent, kTagUp, encode(hello));
+SubmasterNode::SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch)
+    : me_(me), rank_(rank), d_(me.children, max_batch) {}
 
-  Control control = Control::none;
-  bool forwarded = false;
+void SubmasterNode::hello(Link& link, std::string note) {
+  UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
+  hello.notes.push_back(std::move(note));
+  link.send(me_.parent, kTagUp, encode(hello));
+}
+
+void SubmasterNode::on_message(Link& link, int source, int tag, const std::string& bytes) {
+  if (tag == kTagDown && source == me_.parent) {
+    DownMsg m = decode_down(bytes, source);
+    d_.push_tasks(std::move(m.tasks));
+    for (std::uint64_t id : m.cancel) d_.cancel(id);
+    if (m.control != Control::none) control_ = m.control;
+  } else if (tag == kTagShare && source == me_.parent) {
+    for (int c : me_.children) link.send(c, kTagShare, bytes);  // on at once, ahead of the tasks
+  } else if (tag == kTagUp) {
+    d_.on_up(source, decode_up(bytes, source));
+  } else {
+    unexpected(rank_, source, tag, "sub-master", me_.parent);
+  }
+}
+
+bool SubmasterNode::turn(Link& link) {
+  bool active = false;
+  for (auto& [child, msg] : d_.dispatch()) {
+    send_down(link, child, kTagDown, std::move(msg));
+    active = true;
+  }
+  // Everything that arrived this round goes up in one message, with the tasks no child of
+  // ours can take now (handed back by a busy worker): another subtree may be idle.
+  std::vector<TaskMsg> unplaced = d_.take_unplaceable();
+  if (d_.has_events() || !unplaced.empty()) {
+    UpMsg up = up_from(d_);
+    up.returned = std::move(unplaced);
+    link.send(me_.parent, kTagUp, encode(up));
+  }
+  if (control_ != Control::none && !forwarded_ && d_.queued() == 0) {
+    DownMsg stop;
+    stop.control = control_;
+    const std::string bytes = encode(stop);
+    for (int c : me_.children) link.send(c, kTagDown, bytes);
+    forwarded_ = true;
+  }
+  if (forwarded_ && !done_ && d_.finished_children() == me_.children.size()) {
+    UpMsg bye = up_from(d_);
+    bye.bye = true;
+    link.send(me_.parent, kTagUp, encode(bye));
+    done_ = true;
+  }
+  return active;
+}
+
+int submaster_loop(Link& ch, const Topology& topo, const MpiOptions& opts, const std::string& name) {
+  const RankPlace& me = topo.place(ch.rank());
+  SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch));
+  node.hello(ch, name + " on " + serial::this_host() + ": sub-master of " + std::to_string(me.children.size()) +
+                     " ranks, capacity " + std::to_string(me.capacity));
   Backoff backoff;
   std::string buf;
   int source = 0, tag = 0;
@@ -227,43 +281,12 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
     bool active = false;
     while (ch.try_receive(source, tag, buf)) {
       active = true;
-      if (tag == kTagDown && source == me.parent) {
-        DownMsg m = decode_down(buf, source);
-        d.push_tasks(std::move(m.tasks));
-        for (std::uint64_t id : m.cancel) d.cancel(id);
-        if (m.control != Control::none) control = m.control;
-      } else if (tag == kTagShare && source == me.parent) {
-        for (int c : me.children) ch.send(c, kTagShare, buf);  // on at once, ahead of the tasks
-      } else if (tag == kTagUp) {
-        d.on_up(source, decode_up(buf, source));
-      } else {
-        unexpected(ch.rank(), source, tag, "sub-master", me.parent);
-      }
+      node.on_message(ch, source, tag, buf);
     }
-    for (auto& [child, msg] : d.dispatch()) {
-      send_down(ch, child, kTagDown, std::move(msg));
-      active = true;
-    }
-    // Everything that arrived this round goes up in one message, with the tasks no child of
-    // ours can take now (handed back by a busy worker): another subtree may be idle.
-    std::vector<TaskMsg> unplaced = d.take_unplaceable();
-    if (d.has_events() || !unplaced.empty()) {
-      UpMsg up = up_from(d);
-      up.returned = std::move(unplaced);
-      ch.send(me.parent, kTagUp, encode(up));
-    }
-    if (control != Control::none && !forwarded && d.queued() == 0) {
-      DownMsg stop;
-      stop.control = control;
-      for (int c : me.children) ch.send(c, kTagDown, encode(stop));
-      forwarded = true;
-    }
-    if (forwarded && d.finished_children() == me.children.size()) {
-      UpMsg bye = up_from(d);
-      bye.bye = true;
-      ch.send(me.parent, kTagUp, encode(bye));
+    active = node.turn(ch) || active;
+    if (node.done()) {
       ch.flush();
-      return control == Control::shutdown_error ? 1 : 0;
+      return node.status();
     }
     ch.progress();
     if (active)
@@ -273,7 +296,7 @@ int submaster_loop(Channel& ch, const Topology& topo, const MpiOptions& opts) {
   }
 }
 
-void root_loop(Channel& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
+void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
                const std::function<bool()>& failed) {
   const RankPlace& me = topo.place(0);
   RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
