@@ -10,6 +10,10 @@
 // --mpi-start=N: N sequential MPI tasks of --mpi-ranks=K ranks (default 2) on idle workers;
 // prints the median and 99th percentile of submission to the body's start on all K ranks
 // (the last one to start) and of the round trip.
+// --sleep=S: the batch's tasks take S seconds each. --per-worker=K: one batch of K tasks per
+// worker (weak scaling); --tasks=N with --sleep is strong scaling. Both wait until every
+// worker is there before the clock starts. Under --parsl-mpi-emulate the tasks are held by
+// emulated workers (docs/scaling.md), and rank 0 prints what each level of the tree did.
 // --csv prints one machine-readable line per measurement. Kernel options
 // (--parsl-*) apply as usual.
 #include <algorithm>
@@ -20,6 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include <parsl/mpi_exec/emulation.hpp>
 #include <parsl/parsl.hpp>
 
 inline const auto noop = parsl::app("parsl_perf.noop", [](int x) { return x; });
@@ -33,6 +40,22 @@ inline const auto mpi_start = parsl::mpi_app("parsl_perf.mpi_start", [](MPI_Comm
 inline const auto count = parsl::app("parsl_perf.count", [](const std::vector<int>& v) {
   return static_cast<int>(v.size());
 });
+inline const auto sleeper = parsl::app("parsl_perf.sleep", [](double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return 0;
+});
+
+// What emulated workers do instead (--parsl-mpi-emulate): the same values, the declared time.
+void declare_emulation() {
+  parsl::mpi::emulate_app("parsl_perf.noop", [](std::string_view args) {
+    return parsl::mpi::EmulatedTask{0, parsl::serial::encode(std::get<0>(parsl::serial::decode<std::tuple<int>>(args))), {}};
+  });
+  parsl::mpi::emulate_app("parsl_perf.count", [](std::string_view args) {
+    const auto v = std::get<0>(parsl::serial::decode<std::tuple<std::vector<int>>>(args));
+    return parsl::mpi::EmulatedTask{0, parsl::serial::encode(static_cast<int>(v.size())), {}};
+  });
+  parsl::mpi::emulate_app<int, double>("parsl_perf.sleep", [](double seconds) { return seconds; });
+}
 
 namespace {
 
@@ -43,7 +66,8 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 struct Options {
   double time = 2.0;
   long tasks = 0, latency = 0, fan_in = 0, mpi_start = 0, mpi_ranks = 2;
-  double idle = 0;
+  double idle = 0, sleep = 0;
+  long per_worker = 0;
   bool csv = false;
 };
 
@@ -76,6 +100,8 @@ constexpr const char* kUsage =
     "  --fan-in=N      N no-op tasks and one task that takes all N futures\n"
     "  --mpi-start=N   N sequential MPI tasks of --mpi-ranks=K ranks (default 2): submission to start\n"
     "  --idle=S        one task, S seconds of nothing, one task (for idle CPU measurements)\n"
+    "  --sleep=S       tasks of S seconds (with --tasks=N: strong scaling)\n"
+    "  --per-worker=K  one batch of K tasks per worker (weak scaling)\n"
     "  --csv           one machine-readable line per measurement\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n";
 
@@ -105,6 +131,10 @@ Options parse(int argc, char** argv) {
       o.mpi_ranks = positive(a, value);
     } else if (name == "--idle") {
       o.idle = positive_seconds(a, value);
+    } else if (name == "--sleep") {
+      o.sleep = positive_seconds(a, value);
+    } else if (name == "--per-worker") {
+      o.per_worker = positive(a, value);
     } else if (name == "--csv") {
       o.csv = true;
     } else {
@@ -115,12 +145,13 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// One batch: submit n no-op tasks, wait for all. Returns (submit seconds, total seconds).
-std::pair<double, double> batch(long n) {
+// One batch: submit n no-op tasks (or tasks of `sleep` seconds), wait for all. Returns
+// (submit seconds, total seconds).
+std::pair<double, double> batch(long n, double sleep = 0) {
   std::vector<parsl::AppFuture<int>> fs;
   fs.reserve(static_cast<std::size_t>(n));
   const auto t0 = Clock::now();
-  for (long i = 0; i < n; ++i) fs.push_back(noop(static_cast<int>(i)));
+  for (long i = 0; i < n; ++i) fs.push_back(sleep > 0 ? sleeper(sleep) : noop(static_cast<int>(i)));
   const double submit = seconds_since(t0);
   for (auto& f : fs) f.wait();
   return {submit, seconds_since(t0)};
@@ -132,12 +163,74 @@ int ranks() {
   return size;
 }
 
+// The MPI executor's workers, once every one has asked for tasks (0 without one).
+long ready_workers() {
+  long workers = 0;
+  for (const auto& e : parsl::DataFlowKernel::current().config().executors)
+    if (auto* m = dynamic_cast<parsl::MpiExecutor*>(e.get())) {
+      if (!m->wait_ready(std::chrono::seconds(600))) throw std::runtime_error("the workers did not all start in 600 s");
+      for (const auto& n : m->nodes()) workers += n.workers;
+    }
+  return workers;
+}
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// Rank 0, after an emulated run: what each level of the tree did.
+void print_emulation(const parsl::mpi::EmulationSummary& s, bool csv, double seconds) {
+  if (csv) {
+    std::printf("emulation,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.1f\n", static_cast<long long>(s.nodes),
+                static_cast<long long>(s.workers_per_node), static_cast<long long>(s.workers),
+                static_cast<long long>(s.depth), static_cast<long long>(s.tasks_done),
+                static_cast<long long>(s.handed_back), static_cast<long long>(s.root_in),
+                static_cast<long long>(s.root_out), static_cast<double>(s.root_in + s.root_out) / seconds);
+    for (int d = 0; d <= s.depth; ++d)
+      std::printf("level,%d,%lld,%lld,%lld,%lld,%lld\n", d, static_cast<long long>(s.ranks[d]),
+                  static_cast<long long>(s.byes[d]), static_cast<long long>(s.sent[d]),
+                  static_cast<long long>(s.bytes[d]), static_cast<long long>(s.over_mpi[d]));
+    return;
+  }
+  std::printf("emulated %lld nodes x %lld workers (%lld workers, depth %lld) on %lld ranks: %lld tasks done, "
+              "%lld failed, %lld handed back; rank 0 received %lld and sent %lld messages\n",
+              static_cast<long long>(s.nodes), static_cast<long long>(s.workers_per_node),
+              static_cast<long long>(s.workers), static_cast<long long>(s.depth), static_cast<long long>(s.real_ranks),
+              static_cast<long long>(s.tasks_done), static_cast<long long>(s.tasks_failed),
+              static_cast<long long>(s.handed_back), static_cast<long long>(s.root_in),
+              static_cast<long long>(s.root_out));
+  std::printf("  depth  ranks   byes   messages sent      bytes   between real ranks\n");
+  for (int d = 0; d <= s.depth; ++d)
+    std::printf("  %5d %7lld %7lld %14lld %12lld %12lld\n", d, static_cast<long long>(s.ranks[d]),
+                static_cast<long long>(s.byes[d]), static_cast<long long>(s.sent[d]),
+                static_cast<long long>(s.bytes[d]), static_cast<long long>(s.over_mpi[d]));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  return parsl::run(argc, argv, [&] {
+  declare_emulation();
+  const auto run_started = Clock::now();
+  const int status = parsl::run(argc, argv, [&] {
     const int np = ranks();
+    if (o.per_worker > 0 || o.sleep > 0) {
+      // Scaling experiments: every worker there first, then one batch.
+      const long workers = std::max(1L, ready_workers());
+      const long n = o.per_worker > 0 ? o.per_worker * workers : (o.tasks > 0 ? o.tasks : workers);
+      const auto [submit, total] = batch(n, o.sleep);
+      if (o.csv)
+        std::printf("scaling,%d,%ld,%ld,%.3f,%.6f,%.1f,%ld\n", np, workers, n, o.sleep, total, n / total,
+                    peak_rss_kib());
+      else
+        std::printf("%ld tasks of %.3g s on %ld workers, %d ranks: %.3f s (submitted in %.3f s); %.0f tasks/s; "
+                    "rank 0 peak memory %.1f MiB\n",
+                    n, o.sleep, workers, np, total, submit, n / total, peak_rss_kib() / 1024.0);
+      std::fflush(stdout);
+      return;
+    }
     if (o.idle > 0) {
       // Every rank connected and served a task, then nothing to do: for measuring idle CPU.
       noop(0).get();
@@ -212,4 +305,7 @@ int main(int argc, char** argv) {
       n = static_cast<long>(static_cast<double>(n) * std::clamp(o.time / std::max(total, 1e-3), 2.0, 10.0));
     }
   });
+  if (auto s = parsl::mpi::last_emulation(); s && status == 0 && is_rank0())
+    print_emulation(*s, o.csv, seconds_since(run_started));
+  return status;
 }

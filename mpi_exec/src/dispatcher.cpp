@@ -43,6 +43,7 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
   if (said_bye_[i])
     throw ProtocolError("result message from rank " + std::to_string(child) + " after it said bye");
   credit_[i] += msg.credit;
+  granted_ += msg.credit;
   credit_up_ += msg.credit;  // transparent: what the subtree can take, the parent may send
   for (auto& e : msg.events) {
     auto w = where_.find(e.id);
@@ -82,15 +83,26 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
   if (!queue_.empty())
     for (std::size_t i = 0; i < children_.size(); ++i)
       if (credit_[i] > 0 && !said_bye_[i]) with_credit.push_back(i);
-  // Most credit first, so spare capacity fills evenly; each child gets a fair share of what is
-  // queued (at least one task), never more than its credit or a batch.
-  std::sort(with_credit.begin(), with_credit.end(),
-            [&](std::size_t a, std::size_t b) { return credit_[a] > credit_[b]; });
-  for (std::size_t k = 0; k < with_credit.size() && !queue_.empty(); ++k) {
+  // Water-filling: each child gets a fair share of what is queued, never more than its credit
+  // or a batch; what a child with little credit cannot take goes to those with more. (A share
+  // fixed before looking at credit left tasks queued while a child with credit waited: with
+  // unequal credit, a whole round of tasks waited for the next.)
+  std::vector<std::size_t> take(children_.size(), 0);
+  auto cap = [&](std::size_t i) { return std::min(static_cast<std::size_t>(credit_[i]), max_batch_); };
+  std::sort(with_credit.begin(), with_credit.end(), [&](std::size_t a, std::size_t b) { return cap(a) < cap(b); });
+  std::size_t left = queue_.size();
+  for (std::size_t k = 0; k < with_credit.size() && left > 0; ++k) {
     const std::size_t i = with_credit[k];
     const std::size_t children_left = with_credit.size() - k;
-    const std::size_t share = std::max<std::size_t>(1, (queue_.size() + children_left - 1) / children_left);
-    const std::size_t n = std::min({share, static_cast<std::size_t>(credit_[i]), max_batch_, queue_.size()});
+    const std::size_t share = std::max<std::size_t>(1, (left + children_left - 1) / children_left);
+    take[i] = std::min({share, cap(i), left});
+    left -= take[i];
+  }
+  // Most credit first takes the most urgent tasks.
+  for (auto k = with_credit.rbegin(); k != with_credit.rend() && !queue_.empty(); ++k) {
+    const std::size_t i = *k;
+    const std::size_t n = std::min(take[i], queue_.size());
+    if (n == 0) continue;
     DownMsg msg;
     msg.tasks.reserve(n);
     for (std::size_t j = 0; j < n; ++j) {

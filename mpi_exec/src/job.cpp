@@ -89,7 +89,8 @@ std::string settings_of(const MpiOptions& o) {
          "\nprefetch=" + std::to_string(o.prefetch) + "\nmax-prefetch=" + std::to_string(o.max_prefetch) +
          "\nmax-batch=" + std::to_string(o.max_batch) + "\npin=" + (o.pin.value_or(true) ? "true" : "false") +
          "\nmonitoring=" + (o.monitoring ? "true" : "false") + "\nmonitoring-interval=" +
-         std::to_string(o.sample_interval);
+         std::to_string(o.sample_interval) + "\nemulate=" + std::to_string(o.emulate_nodes) + "x" +
+         std::to_string(o.emulate_workers);
 }
 
 // Each worker's cores (Machine::worker_block), chosen on its node from what the launcher
@@ -160,6 +161,33 @@ void choose_blocks(Job& job) {
       if (gathered[static_cast<std::size_t>(r * kWords + c / 64)] >> (c % 64) & 1) job.blocks[static_cast<std::size_t>(r)].push_back(c);
 }
 
+// --parsl-mpi-emulate: the virtual tree instead of the real one. Every rank builds the same
+// plan, so a plan that does not fit fails the same way everywhere. Emulated nodes have one
+// core per worker and otherwise rank 0's node's hardware; no real worker binds anywhere.
+int start_emulation(Job& job) {
+  const MpiOptions& o = job.opts;
+  try {
+    job.plan = std::make_unique<EmulationPlan>(
+        EmulationPlan::build(o.emulate_nodes, o.emulate_workers, o.fanout, o.prefetch, job.size));
+  } catch (const std::exception& e) {
+    job.error = e.what();
+    return config_failure(job.rank, e.what());
+  }
+  job.topo = job.plan->topo;
+  job.router = std::make_unique<Router>(*job.channel, *job.plan);
+  const int single = job.plan->single_of(job.rank);
+  if (single >= 0) job.vlink = std::make_unique<VirtualLink>(*job.router, single);
+  if (job.rank == 0) {
+    NodeHardware hw = measure_node();
+    hw.cores = o.emulate_workers;
+    for (int n = 0; n < o.emulate_nodes; ++n) {
+      std::snprintf(hw.host, sizeof hw.host, "emulated-%d", n);
+      job.hardware.push_back(hw);
+    }
+  }
+  return 0;
+}
+
 MpiExecutor* find_mpi_executor(Config& config) {
   for (auto& e : config.executors)
     if (auto* m = dynamic_cast<MpiExecutor*>(e.get())) return m;
@@ -198,6 +226,10 @@ int start_job(Job& job, Config& config, bool root_multiple) {
       if (kv.first == "max-batch") opts.max_batch = from_cli.max_batch;
       if (kv.first == "pin") opts.pin = from_cli.pin;
       if (kv.first == "start-timeout") opts.start_timeout = from_cli.start_timeout;
+      if (kv.first == "emulate") {
+        opts.emulate_nodes = from_cli.emulate_nodes;
+        opts.emulate_workers = from_cli.emulate_workers;
+      }
     }
     opts.monitoring = from_cli.monitoring;  // from Config::monitoring, on every rank
     opts.sample_interval = from_cli.sample_interval;
@@ -222,6 +254,7 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   } catch (const std::exception& e) {
     job.abort(e);
   }
+  if (opts.emulate_nodes > 0) return start_emulation(job);
   try {
     job.topo = Topology::build(nodes, opts.fanout, opts.prefetch);
   } catch (const std::exception& e) {
@@ -239,6 +272,22 @@ int start_job(Job& job, Config& config, bool root_multiple) {
 
 int serve(Job& job) {
   int status = 0;
+  if (job.plan) {
+    try {
+      if (job.vlink) {
+        status = submaster_loop(*job.vlink, job.topo, job.opts,
+                                rank_name(job.channel->comm(), job.rank) + " (virtual rank " +
+                                    std::to_string(job.vlink->rank()) + ")");
+        const int depth = std::min(job.topo.place(job.vlink->rank()).depth, EmulationCounts::kLevels - 1);
+        job.router->counts().byes[static_cast<std::size_t>(depth)] += 1;  // it said bye
+      } else {
+        status = host_loop(*job.router, job.opts);
+      }
+    } catch (const std::exception& e) {
+      job.abort(e);
+    }
+    return settle(job, status);
+  }
   try {
     status = job.topo.place(job.rank).role == Role::submaster
                  ? submaster_loop(*job.channel, job.topo, job.opts, rank_name(job.channel->comm(), job.rank))
@@ -250,6 +299,10 @@ int serve(Job& job) {
 }
 
 int settle(Job& job, int status) {
+  if (job.router) {
+    EmulationSummary s = gather_summary(*job.router);  // collective
+    if (job.rank == 0) set_last_emulation(s);
+  }
   if (job.on_failure == OnFailure::return_error && job.size > 1 && job.channel) {
     std::uint64_t head[2] = {static_cast<std::uint64_t>(status), job.error.size()};
     PARSL_MPI_CHECK(MPI_Bcast(head, 2, MPI_UINT64_T, 0, job.channel->comm()));
@@ -278,6 +331,10 @@ std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
     return nullptr;
   }
   const MpiOptions& o = job.opts;
+  if (job.plan) {
+    dfk->logger().info("MPI executor: " + job.plan->describe());
+    return dfk;
+  }
   dfk->logger().info("MPI executor: " + std::to_string(job.size) + " ranks, " + std::to_string(job.topo.workers()) +
                      " workers, tree depth " + std::to_string(job.topo.depth()) + ", fan-out " +
                      std::to_string(o.fanout) + ", prefetch " + std::to_string(o.prefetch) + " to " +

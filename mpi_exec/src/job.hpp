@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "channel.hpp"
+#include "emulation.hpp"
 #include "parsl/mpi_exec/mpi_executor.hpp"
 #include "parsl/mpi_exec/run.hpp"
 #include "parsl/mpi_exec/topology.hpp"
@@ -31,6 +32,14 @@ struct Job {
   std::string block_how;               // a worker: how they were chosen, for the log
   std::vector<std::vector<int>> blocks;  // rank 0: every worker's, by rank
   std::string error;                     // why the start or the run failed ("" if it did not)
+  // --parsl-mpi-emulate: the plan, this rank's router, and (the root and the path's
+  // sub-masters) its one virtual rank's link. `topo` is then the virtual tree.
+  std::unique_ptr<EmulationPlan> plan;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<VirtualLink> vlink;
+
+  /// What the root and sub-master loops talk through: the channel, or the virtual link.
+  Link& link() { return vlink ? static_cast<Link&>(*vlink) : static_cast<Link&>(*channel); }
 
   /// A final status as OnFailure says: returned, or (abort_job, not 0, more than one rank)
   /// the job aborted with it.

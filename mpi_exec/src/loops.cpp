@@ -319,8 +319,13 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
     return any;
   };
 
+  bool ready = false;
   while (!stop || root.in_flight() > 0) {
     bool active = false;
+    if (!ready && root.granted() >= me.capacity) {
+      ready = true;  // every worker asked for its first tasks (credit is passed up whole)
+      if (exec != nullptr) exec->mark_ready();
+    }
     if (exec != nullptr) {
       const long wait_us = backoff.next_sleep_us();
       MpiExecutor::Pending p = exec->take(std::chrono::microseconds(wait_us));

@@ -34,6 +34,16 @@ MpiOptions MpiOptions::from_config(const Config& config) {
       o.max_batch = parse_option_int(name, value, 1, 1 << 20);
     } else if (name == "start-timeout") {
       o.start_timeout = parse_option_int(name, value, 1, 86400);
+    } else if (name == "emulate") {
+      // NODESxWORKERS, e.g. 8192x32.
+      const auto x = value.find('x');
+      if (x == std::string::npos)
+        throw ConfigError("bad value '" + excerpt(value) +
+                          "' for --parsl-mpi-emulate: expected NODESxWORKERS, such as 8192x32");
+      o.emulate_nodes = parse_option_int(name, value.substr(0, x), 1, 1 << 20);
+      o.emulate_workers = parse_option_int(name, value.substr(x + 1), 1, 1 << 12);
+      if (static_cast<long long>(o.emulate_nodes) * (o.emulate_workers + 1) > (1LL << 24))
+        throw ConfigError("--parsl-mpi-emulate=" + excerpt(value) + " is more than 16 million virtual ranks");
     } else if (name == "pin") {
       if (value == "true" || value == "1")
         o.pin = true;
@@ -44,7 +54,8 @@ MpiOptions MpiOptions::from_config(const Config& config) {
     } else {
       throw ConfigError("unknown option --parsl-mpi-" + excerpt(name) +
                         " (known: --parsl-mpi-fanout, --parsl-mpi-ranks-per-node, --parsl-mpi-prefetch, "
-                        "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin, --parsl-mpi-start-timeout)");
+                        "--parsl-mpi-max-prefetch, --parsl-mpi-max-batch, --parsl-mpi-pin, --parsl-mpi-start-timeout, "
+                        "--parsl-mpi-emulate)");
     }
   }
   if (!(config.monitoring_interval >= 0 && config.monitoring_interval <= 86400))
@@ -140,6 +151,19 @@ void MpiExecutor::unshare(std::uint64_t id) {
     released_.push_back(id);
   }
   cv_.notify_one();
+}
+
+void MpiExecutor::mark_ready() {
+  {
+    std::lock_guard lock(mutex_);
+    ready_ = true;
+  }
+  stopped_cv_.notify_all();
+}
+
+bool MpiExecutor::wait_ready(std::chrono::duration<double> timeout) {
+  std::unique_lock lock(mutex_);
+  return stopped_cv_.wait_for(lock, timeout, [&] { return ready_ || stopped_; }) && ready_;
 }
 
 void MpiExecutor::wake() { cv_.notify_one(); }

@@ -53,7 +53,7 @@ int run_on(MPI_Comm comm, Config config, const std::function<void()>& workflow, 
       if (job.exec) job.exec->wake();
     });
   try {
-    mpi::detail::root_loop(*job.channel, job.topo, dfk ? job.exec : nullptr, dfk ? &dfk->logger() : nullptr,
+    mpi::detail::root_loop(job.link(), job.topo, dfk ? job.exec : nullptr, dfk ? &dfk->logger() : nullptr,
                            [&] { return failed.load(); });
   } catch (const std::exception& e) {
     job.abort(e);

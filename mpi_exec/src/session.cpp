@@ -42,7 +42,7 @@ Session::Session(MPI_Comm comm, Config config, OnFailure on_failure)
   // The tree's traffic on a thread of its own: without a kernel it only stops the tree.
   mpi_thread_ = std::thread([this, exec = dfk_ ? job_->exec : nullptr, log = dfk_ ? &dfk_->logger() : nullptr] {
     try {
-      mpi::detail::root_loop(*job_->channel, job_->topo, exec, log, [this] { return failed_.load(); });
+      mpi::detail::root_loop(job_->link(), job_->topo, exec, log, [this] { return failed_.load(); });
     } catch (const std::exception& e) {
       job_->abort(e);
     }

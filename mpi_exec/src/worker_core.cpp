@@ -300,6 +300,17 @@ void WorkerCore::finish(Event done, double seconds) {
   if (wake) news_cv_.notify_one();
 }
 
+std::optional<TaskMsg> WorkerCore::start_next() {
+  std::lock_guard lock(mutex_);
+  return start_next_locked();
+}
+
+void WorkerCore::complete(const TaskMsg& task, EncodedOutcome out, double seconds) {
+  Event done{task.id, task.attempt, out.ok() ? EventKind::succeeded : EventKind::failed, rank_, {}};
+  done.payload = std::move(out).bytes();
+  finish(std::move(done), seconds);
+}
+
 bool WorkerCore::has_work() const {
   std::lock_guard lock(mutex_);
   return can_start_locked();

@@ -62,6 +62,8 @@ std::string Config::options_help() {
          "  --parsl-mpi-pin=B       pin workers to cores with hwloc (default true)\n"
          "  --parsl-mpi-start-timeout=S  seconds every rank has to start before the job is stopped\n"
          "                          with a message naming the missing ranks (default 120)\n"
+         "  --parsl-mpi-emulate=NxW emulate N nodes of W workers each: rank 0 and one path of\n"
+         "                          sub-masters are real, the other ranks host the rest (docs/scaling.md)\n"
          "  --parsl-help            print this help and exit\n";
 }
 

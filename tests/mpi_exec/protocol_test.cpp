@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <cstdlib>
 #include <new>
 #include <random>
@@ -73,6 +74,28 @@ TEST(Dispatcher, SpreadsWorkOverChildren) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].second.tasks.size(), 4u);
   EXPECT_EQ(out[1].second.tasks.size(), 4u);
+}
+
+TEST(Dispatcher, WhatChildrenWithLittleCreditCannotTakeGoesToThoseWithMoreInTheSameRound) {
+  // A sub-master with credit 16 beside three workers with credit 1 each: all 19 tasks go
+  // down at once. (A fair share fixed before looking at credit sent 5 + 1 + 1 + 1 and kept
+  // 11 queued until the next credit came, a whole task length later.)
+  Dispatcher d({2, 3, 4, 5});
+  d.on_up(2, UpMsg{.credit = 16});
+  for (int c : {3, 4, 5}) d.on_up(c, UpMsg{.credit = 1});
+  for (std::uint64_t i = 1; i <= 19; ++i) d.push_task(task(i));
+  std::map<int, std::size_t> got;
+  for (auto& [child, m] : d.dispatch()) got[child] += m.tasks.size();
+  EXPECT_EQ(d.queued(), 0u);
+  EXPECT_EQ(got, (std::map<int, std::size_t>{{2, 16}, {3, 1}, {4, 1}, {5, 1}}));
+  // Still even when there is less than credit: 6 tasks over credit 16, 1, 1, 1.
+  Dispatcher e({2, 3, 4, 5});
+  e.on_up(2, UpMsg{.credit = 16});
+  for (int c : {3, 4, 5}) e.on_up(c, UpMsg{.credit = 1});
+  for (std::uint64_t i = 1; i <= 6; ++i) e.push_task(task(i));
+  got.clear();
+  for (auto& [child, m] : e.dispatch()) got[child] += m.tasks.size();
+  EXPECT_EQ(got, (std::map<int, std::size_t>{{2, 3}, {3, 1}, {4, 1}, {5, 1}}));
 }
 
 TEST(Dispatcher, ChildrensCreditGoesUpAndEventsAreForwarded) {

@@ -67,6 +67,8 @@ class Dispatcher {
   /// Credit gathered for the parent (what children granted since the last call); reset.
   std::int64_t take_credit() noexcept { return std::exchange(credit_up_, 0); }
   std::size_t queued() const noexcept { return queue_.size(); }
+  /// Credit the children have granted, ever (at the start, every worker's first request).
+  std::int64_t granted() const noexcept { return granted_; }
   /// Tasks known here: queued or below, not yet finished.
   std::size_t tracked() const noexcept { return where_.size(); }
   /// Children that said `bye`.
@@ -92,6 +94,7 @@ class Dispatcher {
   std::vector<Outcome> outcomes_;
   std::vector<std::string> notes_;
   std::int64_t credit_up_ = 0;
+  std::int64_t granted_ = 0;
   std::size_t max_batch_;
   bool at_root_;
 };

@@ -49,6 +49,9 @@ struct MpiOptions {
   /// Seconds every rank of the communicator has to start (--parsl-mpi-start-timeout): a
   /// rank that never calls parsl::run ends the job with a message naming it after this.
   int start_timeout = 120;
+  /// Emulated scale (--parsl-mpi-emulate=NODESxWORKERS, emulation.hpp): 0 for none.
+  int emulate_nodes = 0;
+  int emulate_workers = 0;
 
   /// Reads `config.mpi_options`; throws ConfigError naming an unknown option or bad value.
   static MpiOptions from_config(const Config& config);
@@ -108,6 +111,12 @@ class MpiExecutor final : public Executor {
   void wake();
   /// The rank-0 loop has stopped the tree; releases shutdown().
   void mark_stopped();
+  /// For the rank-0 loop: every worker of the tree has asked for its first tasks.
+  void mark_ready();
+  /// Waits until every worker has said it is there (asked for its first tasks), at most
+  /// `timeout`; returns whether they all have. Benchmarks wait so that they time the tasks,
+  /// not the start of thousands of workers.
+  bool wait_ready(std::chrono::duration<double> timeout);
 
  private:
   MpiOptions options_;
@@ -121,6 +130,7 @@ class MpiExecutor final : public Executor {
   bool stop_ = false;
   bool stopped_ = false;
   bool attached_ = false;
+  bool ready_ = false;
   std::condition_variable stopped_cv_;
 };
 

@@ -53,6 +53,8 @@ class RootCore {
   /// Tries sent or queued whose outcome has not come.
   std::size_t in_flight() const noexcept { return d_.tracked() + placer_.in_flight(); }
   std::size_t finished_children() const noexcept { return d_.finished_children(); }
+  /// Credit the tree has granted, ever.
+  std::int64_t granted() const noexcept { return d_.granted(); }
   const std::vector<int>& children() const noexcept { return d_.children(); }
   /// "rank 0 sent N tasks in M messages and received ..." for the log.
   std::string traffic() const;

@@ -91,6 +91,14 @@ class WorkerCore {
   /// The flag the running task's code polls for cancellation (bash and isolated tasks).
   const std::atomic<bool>& cancel_flag() const noexcept { return cancel_running_; }
 
+  // ---- emulation (one thread holds the tasks instead of running them) ----
+  /// Starts the best queued task (or a placed one whose turn it is) without running it, as
+  /// wait_next would, and returns it; nothing when nothing can start.
+  std::optional<TaskMsg> start_next();
+  /// Records the outcome of a task started by start_next or take_mpi_start that took
+  /// `seconds`, as execute() would have.
+  void complete(const TaskMsg& task, EncodedOutcome out, double seconds);
+
   // ---- single-threaded use (tests) ----
   bool has_work() const;
   /// Starts the best queued task and runs it on this thread.

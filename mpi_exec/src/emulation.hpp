@@ -1,0 +1,96 @@
+#pragma once
+// Internal: emulated scale (--parsl-mpi-emulate, parsl/mpi_exec/emulation.hpp). A plan says
+// which real rank runs each virtual rank; a Router carries messages between virtual ranks
+// (in-process, or over MPI with an envelope); a VirtualLink is one virtual rank's end, for
+// the real root and sub-master loops; host_loop runs every virtual rank a real rank hosts.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "channel.hpp"
+#include "parsl/mpi_exec/emulation.hpp"
+#include "parsl/mpi_exec/mpi_executor.hpp"
+#include "parsl/mpi_exec/topology.hpp"
+
+namespace parsl::mpi::detail {
+
+/// Which real rank runs each rank of the virtual tree.
+///
+/// Real rank 0 is the root (virtual rank 0). Real ranks 1..L are the sub-masters of one
+/// complete path down the tree (from the root, each time into the child sub-master with the
+/// largest subtree, down to a node's sub-master): they run the real sub-master loop. The
+/// other real ranks *host* the rest: every child of a path rank that is not on the path is
+/// a whole subtree, and the subtrees go to the hosts largest first, each to the least loaded.
+struct EmulationPlan {
+  int nodes = 0, workers_per_node = 0, real_ranks = 0;
+  Topology topo;                       ///< the virtual tree
+  std::vector<std::int32_t> host_of;   ///< virtual rank -> real rank
+  std::vector<int> path;               ///< path[k]: virtual rank of real rank k + 1
+  std::vector<std::int64_t> hosted;    ///< per real rank: virtual ranks it runs
+
+  /// Throws ConfigError when `real_ranks` is too few for the root, the path and one host.
+  static EmulationPlan build(int nodes, int workers_per_node, int fanout, int prefetch, int real_ranks);
+  /// The virtual rank of real rank `real` when it runs exactly one (the root and the path),
+  /// else -1 (a host).
+  int single_of(int real) const noexcept;
+  /// What is emulated and what is real, for the log.
+  std::string describe() const;
+};
+
+/// What a real rank counted, summed at rank 0 after the run (EmulationSummary).
+struct EmulationCounts {
+  static constexpr int kLevels = EmulationSummary::kLevels;
+  std::array<std::int64_t, kLevels> byes{}, sent{}, bytes{}, over_mpi{};
+  std::int64_t tasks_done = 0, tasks_failed = 0, handed_back = 0, root_in = 0;
+};
+
+/// Carries messages between virtual ranks for one real rank. A message to a virtual rank
+/// hosted here is queued in-process; any other goes over MPI to its host with an 8-byte
+/// envelope (virtual source and destination, little-endian int32) before the protocol bytes.
+class Router {
+ public:
+  Router(Channel& ch, const EmulationPlan& plan);
+  void send(int from, int to, int tag, std::string bytes);
+  /// The next message for a virtual rank hosted here: in-process ones first, then MPI's.
+  bool next(int& to, int& from, int& tag, std::string& bytes);
+  Channel& channel() noexcept { return ch_; }
+  const EmulationPlan& plan() const noexcept { return plan_; }
+  EmulationCounts& counts() noexcept { return counts_; }
+
+ private:
+  struct Local {
+    int to, from, tag;
+    std::string bytes;
+  };
+  Channel& ch_;
+  const EmulationPlan& plan_;
+  std::deque<Local> local_;
+  EmulationCounts counts_;
+};
+
+/// One virtual rank's end of a Router: what the real root and sub-master loops talk through.
+class VirtualLink final : public Link {
+ public:
+  VirtualLink(Router& router, int vrank) : router_(router), vrank_(vrank) {}
+  int rank() const noexcept override { return vrank_; }
+  void send(int dest, int tag, std::string bytes) override { router_.send(vrank_, dest, tag, std::move(bytes)); }
+  bool try_receive(int& source, int& tag, std::string& bytes) override;
+  std::size_t progress() override { return router_.channel().progress(); }
+  void flush() override { router_.channel().flush(); }
+
+ private:
+  Router& router_;
+  int vrank_;
+};
+
+/// A host: runs every virtual sub-master and emulated worker it hosts until all said bye.
+/// Returns 0 after a clean shutdown, 1 after shutdown_error.
+int host_loop(Router& router, const MpiOptions& opts);
+
+/// The counts of every real rank, summed at rank 0 (collective over the router's channel).
+EmulationSummary gather_summary(Router& router);
+
+}  // namespace parsl::mpi::detail
