@@ -188,6 +188,7 @@ void print_emulation(const parsl::mpi::EmulationSummary& s, bool csv, double sec
                 static_cast<long long>(s.depth), static_cast<long long>(s.tasks_done),
                 static_cast<long long>(s.handed_back), static_cast<long long>(s.root_in),
                 static_cast<long long>(s.root_out), static_cast<double>(s.root_in + s.root_out) / seconds);
+    for (std::size_t r = 0; r < s.cpu.size(); ++r) std::printf("cpu,%zu,%s,%.3f\n", r, s.role[r].c_str(), s.cpu[r]);
     for (int d = 0; d <= s.depth; ++d)
       std::printf("level,%d,%lld,%lld,%lld,%lld,%lld\n", d, static_cast<long long>(s.ranks[d]),
                   static_cast<long long>(s.byes[d]), static_cast<long long>(s.sent[d]),
@@ -201,7 +202,9 @@ void print_emulation(const parsl::mpi::EmulationSummary& s, bool csv, double sec
               static_cast<long long>(s.tasks_done), static_cast<long long>(s.tasks_failed),
               static_cast<long long>(s.handed_back), static_cast<long long>(s.root_in),
               static_cast<long long>(s.root_out));
-  std::printf("  depth  ranks   byes   messages sent      bytes   between real ranks\n");
+  std::printf("  CPU seconds by real rank:");
+  for (std::size_t r = 0; r < s.cpu.size(); ++r) std::printf(" %zu (%s) %.2f;", r, s.role[r].c_str(), s.cpu[r]);
+  std::printf("\n  depth  ranks   byes   messages sent      bytes   between real ranks\n");
   for (int d = 0; d <= s.depth; ++d)
     std::printf("  %5d %7lld %7lld %14lld %12lld %12lld\n", d, static_cast<long long>(s.ranks[d]),
                 static_cast<long long>(s.byes[d]), static_cast<long long>(s.sent[d]),

@@ -171,8 +171,10 @@ class Host {
                           w.vrank);
     }
     if (!(seconds >= 0 && seconds <= 1e6)) seconds = 0;
-    w.started = now;
-    w.ends = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    // The core stamped the start just now, after `now` was read: wake-ups counted from an
+    // earlier time would come before its own start report and hand-back are due.
+    w.started = std::max(now, Clock::now());
+    w.ends = w.started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     w.task = std::move(t);
   }
 
@@ -197,7 +199,9 @@ class Host {
     for (;;) {
       if (w.task && now >= w.ends) end(w, false);
       if (!w.task) start(w, now);
-      if (!w.task || now < w.ends) break;
+      if (!w.task) break;
+      now = std::max(now, Clock::now());  // a task of 0 s ends at once
+      if (now < w.ends) break;
     }
     w.core->check_running(now);
     if (w.core->should_flush(now, kFlushAfter)) {

@@ -1,5 +1,7 @@
 #include "emulation.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -237,6 +239,18 @@ EmulationSummary gather_summary(Router& router) {
   s.handed_back = sum[at++];
   s.root_in = sum[at++];
   s.root_out = s.sent[0];
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const double mine_cpu = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+                          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  const bool root = router.channel().rank() == 0;
+  s.cpu.resize(root ? static_cast<std::size_t>(p.real_ranks) : 1);
+  PARSL_MPI_CHECK(MPI_Gather(&mine_cpu, 1, MPI_DOUBLE, s.cpu.data(), 1, MPI_DOUBLE, 0, router.channel().comm()));
+  if (!root) s.cpu.clear();
+  for (int r = 0; root && r < p.real_ranks; ++r) {
+    const int v = p.single_of(r);
+    s.role.push_back(v == 0 ? "root" : v > 0 ? "sub-master " + std::to_string(p.topo.place(v).depth) : "host");
+  }
   return s;
 }
 

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "parsl/serial/codec.hpp"
 
@@ -67,6 +68,10 @@ struct EmulationSummary {
   std::int64_t tasks_done = 0, tasks_failed = 0, handed_back = 0;
   /// Rank 0's messages received and sent.
   std::int64_t root_in = 0, root_out = 0;
+  /// CPU seconds (user + system, all threads) of each real rank over the whole run, and
+  /// what each is: "root", "sub-master D" (of the path, at depth D) or "host".
+  std::vector<double> cpu;
+  std::vector<std::string> role;
 };
 
 /// The summary of the last emulated run in this process (rank 0), if any.
