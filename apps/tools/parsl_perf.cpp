@@ -68,7 +68,7 @@ struct Options {
   long tasks = 0, latency = 0, fan_in = 0, mpi_start = 0, mpi_ranks = 2;
   double idle = 0, sleep = 0;
   long per_worker = 0;
-  bool csv = false;
+  bool csv = false, wait_workers = false;
 };
 
 long positive(const std::string& arg, const std::string& value) {
@@ -102,6 +102,7 @@ constexpr const char* kUsage =
     "  --idle=S        one task, S seconds of nothing, one task (for idle CPU measurements)\n"
     "  --sleep=S       tasks of S seconds (with --tasks=N: strong scaling)\n"
     "  --per-worker=K  one batch of K tasks per worker (weak scaling)\n"
+    "  --wait-workers  wait until every worker is there before the first batch\n"
     "  --csv           one machine-readable line per measurement\n"
     "  --help          this text; --parsl-help lists the --parsl-* options\n";
 
@@ -135,6 +136,8 @@ Options parse(int argc, char** argv) {
       o.sleep = positive_seconds(a, value);
     } else if (name == "--per-worker") {
       o.per_worker = positive(a, value);
+    } else if (name == "--wait-workers") {
+      o.wait_workers = true;
     } else if (name == "--csv") {
       o.csv = true;
     } else {
@@ -295,6 +298,7 @@ int main(int argc, char** argv) {
       return;
     }
     long n = o.tasks > 0 ? o.tasks : 100;
+    if (o.wait_workers) ready_workers();
     batch(std::min(n, 1000L));  // warm-up
     for (;;) {
       const auto [submit, total] = batch(n);
@@ -304,7 +308,10 @@ int main(int argc, char** argv) {
         std::printf("%ld tasks, %d ranks: %.3f s; submission rate %.0f tasks/s; %.0f tasks/s\n", n, np, total,
                     n / submit, n / total);
       std::fflush(stdout);
-      if (o.tasks > 0 || total >= o.time) break;
+      if (o.tasks > 0 || total >= o.time) {
+        if (o.csv) std::printf("rss,%ld\n", peak_rss_kib());
+        break;
+      }
       n = static_cast<long>(static_cast<double>(n) * std::clamp(o.time / std::max(total, 1e-3), 2.0, 10.0));
     }
   });
