@@ -131,12 +131,12 @@ int EmulationPlan::single_of(int real) const noexcept {
 
 std::string EmulationPlan::describe() const {
   std::string s = "emulating " + std::to_string(nodes) + " nodes x " + std::to_string(workers_per_node) +
-                  " workers = " + std::to_string(topo.workers()) + " workers (" + std::to_string(topo.size()) +
-                  " virtual ranks, tree depth " + std::to_string(topo.depth()) + ") on " + std::to_string(real_ranks) +
-                  " real ranks.\n  real: rank 0 is the root (" + std::to_string(topo.place(0).children.size()) +
+                  " workers = " + std::to_string(tree().workers()) + " workers (" + std::to_string(tree().size()) +
+                  " virtual ranks, tree depth " + std::to_string(tree().depth()) + ") on " + std::to_string(real_ranks) +
+                  " real ranks.\n  real: rank 0 is the root (" + std::to_string(tree().place(0).children.size()) +
                   " children)";
   for (std::size_t k = 0; k < path.size(); ++k) {
-    const RankPlace& pl = topo.place(path[k]);
+    const RankPlace& pl = tree().place(path[k]);
     s += "; rank " + std::to_string(k + 1) + " is sub-master " + std::to_string(path[k]) + " (depth " +
          std::to_string(pl.depth) + ", " + std::to_string(pl.children.size()) + " children)";
   }
@@ -144,7 +144,7 @@ std::string EmulationPlan::describe() const {
   for (int h = 1 + static_cast<int>(path.size()); h < real_ranks; ++h) {
     std::int64_t subs = 0, workers = 0;
     for (std::size_t v = 0; v < host_of.size(); ++v)
-      if (host_of[v] == h) (topo.place(static_cast<int>(v)).role == Role::worker ? workers : subs) += 1;
+      if (host_of[v] == h) (tree().place(static_cast<int>(v)).role == Role::worker ? workers : subs) += 1;
     s += (h > 1 + static_cast<int>(path.size()) ? ";" : "") + std::string(" rank ") + std::to_string(h) + " hosts " +
          std::to_string(subs) + " sub-masters and " + std::to_string(workers) + " workers";
   }
@@ -163,7 +163,7 @@ void Router::send(int from, int to, int tag, std::string bytes) {
   if (to < 0 || static_cast<std::size_t>(to) >= plan_.host_of.size())
     throw ProtocolError("emulation: rank " + std::to_string(from) + " sends to virtual rank " + std::to_string(to) +
                         ", which does not exist");
-  const int level = std::min(plan_.topo.place(from).depth, EmulationCounts::kLevels - 1);
+  const int level = std::min(plan_.tree().place(from).depth, EmulationCounts::kLevels - 1);
   counts_.sent[static_cast<std::size_t>(level)] += 1;
   counts_.bytes[static_cast<std::size_t>(level)] += static_cast<std::int64_t>(bytes.size());
   const int host = plan_.host_of[static_cast<std::size_t>(to)];
@@ -226,11 +226,11 @@ EmulationSummary gather_summary(Router& router) {
   EmulationSummary s;
   s.nodes = p.nodes;
   s.workers_per_node = p.workers_per_node;
-  s.virtual_ranks = p.topo.size();
-  s.workers = p.topo.workers();
-  s.depth = p.topo.depth();
+  s.virtual_ranks = p.tree().size();
+  s.workers = p.tree().workers();
+  s.depth = p.tree().depth();
   s.real_ranks = p.real_ranks;
-  for (int v = 0; v < p.topo.size(); ++v) s.ranks[static_cast<std::size_t>(std::min(p.topo.place(v).depth, L - 1))] += 1;
+  for (int v = 0; v < p.tree().size(); ++v) s.ranks[static_cast<std::size_t>(std::min(p.tree().place(v).depth, L - 1))] += 1;
   std::size_t at = 0;
   for (auto* a : {&s.byes, &s.sent, &s.bytes, &s.over_mpi})
     for (auto& x : *a) x = sum[at++];
@@ -249,7 +249,7 @@ EmulationSummary gather_summary(Router& router) {
   if (!root) s.cpu.clear();
   for (int r = 0; root && r < p.real_ranks; ++r) {
     const int v = p.single_of(r);
-    s.role.push_back(v == 0 ? "root" : v > 0 ? "sub-master " + std::to_string(p.topo.place(v).depth) : "host");
+    s.role.push_back(v == 0 ? "root" : v > 0 ? "sub-master " + std::to_string(p.tree().place(v).depth) : "host");
   }
   return s;
 }

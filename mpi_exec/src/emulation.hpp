@@ -31,6 +31,18 @@ struct EmulationPlan {
   std::vector<int> path;               ///< path[k]: virtual rank of real rank k + 1
   std::vector<std::int64_t> hosted;    ///< per real rank: virtual ranks it runs
 
+ private:
+  const Topology* moved_to_ = nullptr;
+
+ public:
+
+  /// The virtual tree, wherever it is now.
+  const Topology& tree() const noexcept { return moved_to_ ? *moved_to_ : topo; }
+  /// Moves the tree to `to` (the job's), which must outlive the plan: one copy per rank.
+  void hand_over(Topology& to) {
+    to = std::move(topo);
+    moved_to_ = &to;
+  }
   /// Throws ConfigError when `real_ranks` is too few for the root, the path and one host.
   static EmulationPlan build(int nodes, int workers_per_node, int fanout, int prefetch, int real_ranks);
   /// The virtual rank of real rank `real` when it runs exactly one (the root and the path),

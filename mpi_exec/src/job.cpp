@@ -173,7 +173,7 @@ int start_emulation(Job& job) {
     job.error = e.what();
     return config_failure(job.rank, e.what());
   }
-  job.topo = job.plan->topo;
+  job.plan->hand_over(job.topo);
   job.router = std::make_unique<Router>(*job.channel, *job.plan);
   const int single = job.plan->single_of(job.rank);
   if (single >= 0) job.vlink = std::make_unique<VirtualLink>(*job.router, single);
