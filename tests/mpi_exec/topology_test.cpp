@@ -107,6 +107,26 @@ TEST(Topology, AMillionWorkersKeepsTheTreeShallowAndNarrow) {
   EXPECT_EQ(t.place(0).children.size(), 31u + 8u);  // its node's workers and 8 group leads
 }
 
+TEST(Topology, TheEmulatedPaperTreeOf8192NodesOf32WorkersEach) {
+  // --parsl-mpi-emulate=8192x32: each node a head and 32 workers (262,144 workers), as
+  // benchmarks/scaling/paper.sh runs it. Rank 0's node: the root and 32 workers.
+  auto t = Topology::build(nodes_of(8192 * 33, 33), 64, 0);
+  check_consistent(t, 0);
+  EXPECT_EQ(t.workers(), 8192 * 32);
+  EXPECT_EQ(t.depth(), 4);
+  EXPECT_EQ(t.place(0).children.size(), 32u + 2u);  // its workers and 2 group leads
+  EXPECT_EQ(most_children(t), 32u + 2u * 63u);     // a lead of two levels: 158
+}
+
+TEST(Topology, AMillionEmulatedWorkersAt32PerNode) {
+  // 32,768 nodes x 32 workers (1,048,576), as docs/scaling.md's model takes it.
+  auto t = Topology::build(nodes_of(32768 * 33, 33), 64, 0);
+  check_consistent(t, 0);
+  EXPECT_EQ(t.workers(), 32768 * 32);
+  EXPECT_EQ(t.depth(), 4);
+  EXPECT_LE(most_children(t), 32u + 3u * 63u);
+}
+
 TEST(Topology, BadParametersAreNamed) {
   EXPECT_THROW(Topology::build({0, 0}, 1, 0), parsl::ConfigError);
   EXPECT_THROW(Topology::build({0, 0}, 4, -1), parsl::ConfigError);
