@@ -237,6 +237,9 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   } catch (const std::exception& e) {
     problem = e.what();
   }
+  if (job.size == 1 && problem.empty() && opts.emulate_nodes > 0)
+    problem = "--parsl-mpi-emulate needs more than one rank: rank 0, the sub-masters of one path down the "
+              "emulated tree and at least one rank to host the rest (start with mpirun -np 6)";
   if (job.size == 1) return problem.empty() ? kOneRank : (job.error = problem, config_failure(rank, problem));
 
   // Every rank of `comm` says it has started, with its settings and any problem, before

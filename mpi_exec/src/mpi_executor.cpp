@@ -40,8 +40,14 @@ MpiOptions MpiOptions::from_config(const Config& config) {
       if (x == std::string::npos)
         throw ConfigError("bad value '" + excerpt(value) +
                           "' for --parsl-mpi-emulate: expected NODESxWORKERS, such as 8192x32");
-      o.emulate_nodes = parse_option_int(name, value.substr(0, x), 1, 1 << 20);
-      o.emulate_workers = parse_option_int(name, value.substr(x + 1), 1, 1 << 12);
+      try {
+        o.emulate_nodes = parse_option_int(name, value.substr(0, x), 1, 1 << 20);
+        o.emulate_workers = parse_option_int(name, value.substr(x + 1), 1, 1 << 12);
+      } catch (const ConfigError&) {
+        throw ConfigError("bad value '" + excerpt(value) +
+                          "' for --parsl-mpi-emulate: expected NODESxWORKERS, nodes from 1 to 1048576 and "
+                          "workers per node from 1 to 4096, such as 8192x32");
+      }
       if (static_cast<long long>(o.emulate_nodes) * (o.emulate_workers + 1) > (1LL << 24))
         throw ConfigError("--parsl-mpi-emulate=" + excerpt(value) + " is more than 16 million virtual ranks");
     } else if (name == "pin") {

@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
+#include "parsl/mpi_exec/mpi_executor.hpp"
+#include "parsl/runtime/config.hpp"
+#include "parsl/runtime/errors.hpp"
 #include "parsl/mpi_exec/worker_core.hpp"
 #include "parsl/runtime/app.hpp"
 #include "parsl/serial/codec.hpp"
@@ -307,4 +310,24 @@ TEST(Protocol, ABoolOtherThanZeroOrOneIsMalformed) {
   }
 }
 
+}  // namespace
+
+namespace {
+TEST(MpiOptions, EmulateTakesNodesByWorkersAndNamesABadValue) {
+  parsl::Config c;
+  c.mpi_options["emulate"] = "8192x32";
+  const auto o = parsl::MpiOptions::from_config(c);
+  EXPECT_EQ(o.emulate_nodes, 8192);
+  EXPECT_EQ(o.emulate_workers, 32);
+  for (const char* bad : {"8192", "x32", "0x32", "8192x0", "8192x", "axb", "8192x32x1", "99999999x32", "-1x4"}) {
+    c.mpi_options["emulate"] = bad;
+    try {
+      (void)parsl::MpiOptions::from_config(c);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const parsl::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("--parsl-mpi-emulate"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
 }  // namespace
