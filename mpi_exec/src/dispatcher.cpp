@@ -28,10 +28,12 @@ void Dispatcher::push_tasks(std::vector<TaskMsg>&& tasks) {
 void Dispatcher::cancel(std::uint64_t id) {
   auto it = where_.find(id);
   if (it == where_.end()) return;
-  if (it->second.child == kHere)
+  if (it->second.child == kHere) {
     queue_.remove_queued(id);
-  else
+  } else {
     cancels_[static_cast<std::size_t>(it->second.child)].push_back(id);
+    ++cancels_pending_;
+  }
   where_.erase(it);
 }
 
@@ -79,6 +81,9 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
 
 std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
   std::vector<std::pair<int, DownMsg>> out;
+  // Called on every turn of a rank's loop: with nothing queued and no cancel to send, there
+  // is nothing to look at (a sub-master may have 158 children).
+  if (queue_.empty() && cancels_pending_ == 0) return out;
   std::vector<std::size_t> with_credit;
   if (!queue_.empty())
     for (std::size_t i = 0; i < children_.size(); ++i)
@@ -110,6 +115,7 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
       where_[msg.tasks.back().id].child = static_cast<int>(i);
     }
     credit_[i] -= static_cast<std::int64_t>(n);
+    cancels_pending_ -= cancels_[i].size();
     msg.cancel = std::exchange(cancels_[i], {});
     out.emplace_back(children_[i], std::move(msg));
   }
@@ -117,6 +123,7 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
   // on the same path, so a child never sees a cancel before the task.
   for (std::size_t i = 0; i < children_.size(); ++i)
     if (!cancels_[i].empty() && !said_bye_[i]) {
+      cancels_pending_ -= cancels_[i].size();
       DownMsg msg;
       msg.cancel = std::exchange(cancels_[i], {});
       out.emplace_back(children_[i], std::move(msg));

@@ -87,6 +87,7 @@ class Dispatcher {
   std::vector<std::int64_t> credit_;
   std::vector<bool> said_bye_;
   std::vector<std::vector<std::uint64_t>> cancels_;  // per child, to send
+  std::size_t cancels_pending_ = 0;                  // in all of cancels_
   std::size_t byes_ = 0;
   TaskQueue queue_;
   std::unordered_map<std::uint64_t, Where> where_;
