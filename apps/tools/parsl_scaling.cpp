@@ -3,6 +3,12 @@
 //
 //   parsl-scaling --workers=1,2,4,8 [--repeats=3] [--mode=strong|weak] [--out=DIR]
 //                 [--launcher=mpirun] [--launcher-args="--oversubscribe"] -- COMMAND [ARGS...]
+//   parsl-scaling --nodes=1,2,4 --submit-args="--site NAME ..." [...] -- COMMAND [ARGS...]
+//
+// With --nodes, each size is a batch job: `parsl-submit --nodes N --submit-dir
+// DIR/submit-N-R SUBMIT_ARGS -- COMMAND ARGS` ({nodes} in ARGS replaced), and the time is
+// the job's (from its first state RUNNING to its end, as parsl-submit recorded them at its
+// poll interval), not the time it waited in the queue; runs.csv has both.
 //
 // Each size runs `LAUNCHER -np W+1 LAUNCHER_ARGS COMMAND ARGS` (rank 0 hosts the kernel, W
 // ranks work), `repeats` times, and times the whole run. `{workers}` and `{ranks}` in ARGS
@@ -26,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "parsl/launch/submission.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -40,7 +48,9 @@ constexpr const char* kLauncher = "mpirun";
   std::fprintf(stderr,
                "parsl-scaling: %s\n"
                "usage: parsl-scaling --workers=1,2,4 [--repeats=3] [--mode=strong|weak] [--out=DIR]\n"
-               "                     [--launcher=%s] [--launcher-args=\"...\"] -- COMMAND [ARGS...]\n",
+               "                     [--launcher=%s] [--launcher-args=\"...\"] -- COMMAND [ARGS...]\n"
+               "       parsl-scaling --nodes=1,2,4 --submit-args=\"--site NAME ...\" [--repeats=3] [--mode=...]\n"
+               "                     [--out=DIR] [--submit=parsl-submit] -- COMMAND [ARGS...]\n",
                why.c_str(), kLauncher);
   std::exit(2);
 }
@@ -56,7 +66,34 @@ std::vector<std::string> split(const std::string& s, char sep) {
 struct Run {
   int workers, repeat, exit;
   double seconds;
+  double wall = 0;  // --nodes: submission to end, the queue included
 };
+
+// The seconds the jobs of the submission under `base` ran (first seen running to first
+// seen ended, summed over its jobs); negative when not known.
+double job_seconds(const fs::path& base) {
+  try {
+    const auto dirs = parsl::launch::Submission::list(base);
+    if (dirs.empty()) return -1;
+    const auto sub = parsl::launch::Submission::open(dirs.back());
+    double total = 0;
+    for (const auto& j : sub.jobs()) {
+      if (j.started <= 0 || j.ended < j.started) return -1;
+      total += j.ended - j.started;
+    }
+    return sub.jobs().empty() ? -1 : total;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// parsl-submit beside this program, else on PATH.
+std::string default_submit() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::exists(self.parent_path() / "parsl-submit")) return (self.parent_path() / "parsl-submit").string();
+  return "parsl-submit";
+}
 
 // Runs argv with its output in `log`; returns the exit status (128 + signal when killed).
 int run_command(const std::vector<std::string>& args, const fs::path& log) {
@@ -85,6 +122,8 @@ double median(std::vector<double> v) {
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
+
+std::string g_size_name = "workers";  // the x axis: workers, or nodes
 
 struct Row {
   int workers;
@@ -115,7 +154,7 @@ std::string plot(const std::vector<Row>& rows, const std::string& mode) {
       << "\" y2=\"" << py(0, vmax) << "\" stroke=\"black\"/>\n";
     for (const Row& r : rows)
       s << "<text x=\"" << px(panel, r.workers) - 4 << "\" y=\"" << H - bottom + 15 << "\">" << r.workers << "</text>\n";
-    s << "<text x=\"" << px(panel, std::exp2((x0 + x1) / 2)) - 20 << "\" y=\"" << H - 8 << "\">workers</text>\n";
+    s << "<text x=\"" << px(panel, std::exp2((x0 + x1) / 2)) - 20 << "\" y=\"" << H - 8 << "\">" << g_size_name << "</text>\n";
     for (int i = 0; i <= 4; ++i) {
       const double v = vmax * i / 4;
       s << "<text x=\"" << px(panel, std::exp2(x0)) - 45 << "\" y=\"" << py(v, vmax) + 4 << "\">" << std::round(v * 100) / 100
@@ -144,8 +183,9 @@ std::string plot(const std::vector<Row>& rows, const std::string& mode) {
 int main(int argc, char** argv) {
   std::vector<int> sizes;
   int repeats = 3;
-  std::string mode = "strong", launcher = kLauncher, out_dir;
-  std::vector<std::string> launcher_args, command;
+  std::string mode = "strong", launcher = kLauncher, out_dir, submit = default_submit();
+  std::vector<std::string> launcher_args, command, submit_args;
+  bool by_nodes = false, by_workers = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -154,13 +194,21 @@ int main(int argc, char** argv) {
     };
     if (a == "--") {
       for (++i; i < argc; ++i) command.emplace_back(argv[i]);
-    } else if (std::string v = value("--workers"); v != "\x01") {
-      for (const auto& w : split(v, ',')) {
+    } else if (a.rfind("--workers=", 0) == 0 || a.rfind("--nodes=", 0) == 0) {
+      const bool nodes = a.rfind("--nodes=", 0) == 0;
+      (nodes ? by_nodes : by_workers) = true;
+      const std::string name = nodes ? "--nodes" : "--workers";
+      for (const auto& w : split(a.substr(name.size() + 1), ',')) {
         char* end = nullptr;
         const long n = std::strtol(w.c_str(), &end, 10);
-        if (*end != '\0' || n < 1 || n > (1 << 20)) usage("bad worker count '" + w + "' in --workers");
+        if (*end != '\0' || n < 1 || n > (1 << 20))
+          usage("bad " + std::string(nodes ? "node" : "worker") + " count '" + w + "' in " + name);
         sizes.push_back(static_cast<int>(n));
       }
+    } else if (std::string sa = value("--submit-args"); sa != "\x01") {
+      submit_args = split(sa, ' ');
+    } else if (std::string sb = value("--submit"); sb != "\x01") {
+      submit = sb;
     } else if (std::string r = value("--repeats"); r != "\x01") {
       repeats = std::atoi(r.c_str());
       if (repeats < 1 || repeats > 1000) usage("--repeats must be from 1 to 1000, not '" + r + "'");
@@ -177,7 +225,12 @@ int main(int argc, char** argv) {
       usage("unknown option '" + a + "'");
     }
   }
-  if (sizes.empty()) usage("--workers=LIST is required");
+  if (by_nodes && by_workers) usage("--workers and --nodes cannot be mixed: one study is by workers or by nodes");
+  if (sizes.empty()) usage("--workers=LIST or --nodes=LIST is required");
+  if (by_nodes && submit_args.empty())
+    usage("--nodes runs each size as a batch job through parsl-submit: give --submit-args, e.g. "
+          "--submit-args=\"--site NAME --walltime 10\"");
+  if (by_nodes) g_size_name = "nodes";
   if (command.empty()) usage("no command after --");
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
@@ -189,27 +242,46 @@ int main(int argc, char** argv) {
   std::vector<Run> runs;
   for (int w : sizes) {
     for (int r = 1; r <= repeats; ++r) {
-      std::vector<std::string> args{launcher, "-np", std::to_string(w + 1)};
-      args.insert(args.end(), launcher_args.begin(), launcher_args.end());
+      const fs::path sdir = fs::absolute(fs::path(out_dir) / ("submit-" + std::to_string(w) + "-" + std::to_string(r)));
+      std::vector<std::string> args;
+      if (by_nodes) {
+        args = {submit, "--nodes", std::to_string(w), "--submit-dir", sdir.string()};
+        args.insert(args.end(), submit_args.begin(), submit_args.end());
+        args.emplace_back("--");
+      } else {
+        args = {launcher, "-np", std::to_string(w + 1)};
+        args.insert(args.end(), launcher_args.begin(), launcher_args.end());
+      }
       for (std::string c : command) {
-        for (const auto& [key, val] : {std::pair<std::string, int>{"{workers}", w}, {"{ranks}", w + 1}})
+        for (const auto& [key, val] :
+             {std::pair<std::string, int>{"{workers}", w}, {"{ranks}", w + 1}, {"{nodes}", w}})
           for (std::size_t at; (at = c.find(key)) != std::string::npos;) c.replace(at, key.size(), std::to_string(val));
         args.push_back(c);
       }
       const fs::path log = fs::path(out_dir) / ("run-" + std::to_string(w) + "-" + std::to_string(r) + ".log");
       const auto t0 = std::chrono::steady_clock::now();
       const int code = run_command(args, log);
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      runs.push_back({w, r, code, secs});
-      std::printf("workers %d, run %d/%d: %.3f s%s\n", w, r, repeats, secs,
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      double secs = wall;
+      if (by_nodes) {
+        const double job = job_seconds(sdir);
+        if (job >= 0) secs = job;
+      }
+      runs.push_back({w, r, code, secs, wall});
+      std::printf("%s %d, run %d/%d: %.3f s%s\n", g_size_name.c_str(), w, r, repeats, secs,
                   code == 0 ? "" : (", FAILED with exit " + std::to_string(code) + " (" + log.string() + ")").c_str());
       std::fflush(stdout);
     }
   }
 
   std::ofstream csv(fs::path(out_dir) / "runs.csv");
-  csv << "workers,ranks,repeat,seconds,exit\n";
-  for (const Run& r : runs) csv << r.workers << "," << r.workers + 1 << "," << r.repeat << "," << r.seconds << "," << r.exit << "\n";
+  if (by_nodes) {
+    csv << "nodes,repeat,seconds,wall_seconds,exit\n";
+    for (const Run& r : runs) csv << r.workers << "," << r.repeat << "," << r.seconds << "," << r.wall << "," << r.exit << "\n";
+  } else {
+    csv << "workers,ranks,repeat,seconds,exit\n";
+    for (const Run& r : runs) csv << r.workers << "," << r.workers + 1 << "," << r.repeat << "," << r.seconds << "," << r.exit << "\n";
+  }
   std::vector<Row> rows;
   for (int w : sizes) {
     std::vector<double> t;
@@ -226,8 +298,8 @@ int main(int argc, char** argv) {
     r.speedup = mode == "weak" ? ratio * r.workers / base.workers : ratio;
   }
   std::ofstream sum(fs::path(out_dir) / "summary.csv");
-  sum << "workers,runs,median_s,min_s,max_s,speedup,efficiency\n";
-  std::printf("\n%s scaling of: %s\n%8s %6s %10s %10s %10s %9s %11s\n", mode.c_str(), command.front().c_str(), "workers",
+  sum << g_size_name << ",runs,median_s,min_s,max_s,speedup,efficiency\n";
+  std::printf("\n%s scaling of: %s\n%8s %6s %10s %10s %10s %9s %11s\n", mode.c_str(), command.front().c_str(), g_size_name.c_str(),
               "runs", "median s", "min s", "max s", "speed-up", "efficiency");
   for (const Row& r : rows) {
     sum << r.workers << "," << r.runs << "," << r.median << "," << r.min << "," << r.max << "," << r.speedup << ","

@@ -3,7 +3,7 @@
 # starts it). One case per ctest entry:
 #   slurm_check.sh CASE BIN_DIR WORK_DIR MPI_HELLO
 # CASE: campaign, dry-run, cancel, scancel, unreachable, walltime, drain, mpi-task-srun,
-# mpi-task-mpirun.
+# mpi-task-mpirun, scaling.
 # Each case prints what it measured ("measured: ...") for docs/launch.md.
 set -uo pipefail
 case_name=$1 bin=$2 work=$3 hello=$4
@@ -181,6 +181,26 @@ mpi-task-srun|mpi-task-mpirun)
   want_prefix="srun --overlap"; [ "$launcher" = mpirun ] && want_prefix="mpirun -np 2 --host"
   grep -qh "^$want_prefix" runinfo/*/task_logs/*/*.stdout \
     || fail "the reserved task's prefix is not '$want_prefix...'"
+  ;;
+scaling)
+  # parsl-scaling --nodes: each size and repeat a batch job through parsl-submit, timed by the
+  # job's own running time (the queue wait apart), in runs.csv and summary.csv. One node here.
+  tasks 8 0.3
+  parsl-scaling --nodes=1 --repeats=2 --submit-args="--site local-slurm --poll 1" --out=study -- \
+    parsl-run --progress=off tasks.txt > scaling.out 2>&1 || fail "parsl-scaling exited $?: $(tail -5 scaling.out)"
+  [ "$(wc -l < study/runs.csv)" -eq 3 ] || fail "runs.csv: $(cat study/runs.csv)"
+  head -1 study/runs.csv | grep -q '^nodes,repeat,seconds,wall_seconds,exit$' || fail "runs.csv header: $(head -1 study/runs.csv)"
+  awk -F, 'NR > 1 && ($5 != 0 || $3 <= 0 || $4 < $3) { bad = 1 } END { exit bad }' study/runs.csv \
+    || fail "a run failed, or its job time is not positive and within its wall time: $(cat study/runs.csv)"
+  sed -n 2p study/summary.csv | grep -q '^1,2,' || fail "summary.csv: $(cat study/summary.csv)"
+  [ "$(ls -d study/submit-1-*/*/ | wc -l)" -eq 2 ] || fail "not one submission per run"
+  [ "$(sort -u ends.txt | wc -l)" -eq 8 ] || fail "the tasks did not all run"
+  grep -q 'nodes 1, run 2/2' scaling.out || fail "no progress lines: $(cat scaling.out)"
+  # Both kinds of size at once, or --nodes without --submit-args: a clear error (exit 2).
+  parsl-scaling --nodes=1 --workers=1 --submit-args=x -- true > bad.out 2>&1; [ $? -eq 2 ] || fail "mixed sizes accepted"
+  grep -q 'cannot be mixed' bad.out || fail "mixed sizes: $(cat bad.out)"
+  parsl-scaling --nodes=1 -- true > bad.out 2>&1; [ $? -eq 2 ] || fail "--nodes without --submit-args accepted"
+  echo "measured: job seconds and wall seconds of each run: $(tail -n +2 study/runs.csv | cut -d, -f3,4 | tr '\n' ' ')"
   ;;
 *) fail "unknown case" ;;
 esac
