@@ -300,7 +300,7 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
                const std::function<bool()>& failed) {
   const RankPlace& me = topo.place(0);
   RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
-                exec ? exec->machine() : Machine{});
+                exec ? exec->shared_machine() : std::make_shared<const Machine>());
   // Where each worker is, for monitoring's `try` rows only: a table of every worker, which a
   // run without monitoring does not keep (33 MB of rank 0's memory at 262,144 workers).
   if (exec && exec->options().monitoring) root.set_worker_places(exec->machine(), exec->options().pin.value_or(true));

@@ -74,7 +74,7 @@ MpiOptions MpiOptions::from_config(const Config& config) {
 
 std::vector<Executor::Node> MpiExecutor::nodes() const {
   std::vector<Node> out;
-  for (const auto& n : machine_.nodes())
+  for (const auto& n : machine_->nodes())
     out.push_back(Node{n.hw.host, n.hw.cores, n.hw.memory, static_cast<int>(n.workers.size())});
   return out;
 }
@@ -111,7 +111,7 @@ void MpiExecutor::check_resources(const AppDef& app, const Resources& need) cons
   if (app.mpi && (app.options.isolate))
     throw ConfigError("app '" + app.name + "' is an MPI app and cannot be isolated: its ranks share a communicator");
   if (need.plain() && !app.mpi) return;
-  machine_.check(app.name, need);
+  machine_->check(app.name, need);
 }
 
 void MpiExecutor::cancel(std::uint64_t task_id) {

@@ -142,23 +142,24 @@ std::string Machine::describe() const {
 
 // ---- Placer ----
 
-Placer::Placer(Machine machine) : machine_(std::move(machine)) {
-  const auto& nodes = machine_.nodes();
+Placer::Placer(Machine machine) : Placer(std::make_shared<const Machine>(std::move(machine))) {}
+
+Placer::Placer(std::shared_ptr<const Machine> machine)
+    : machine_(machine ? std::move(machine) : std::make_shared<const Machine>()) {
+  const auto& nodes = machine_->nodes();
   taken_.resize(nodes.size());
   gpu_taken_.resize(nodes.size());
   memory_taken_.assign(nodes.size(), 0);
   for (std::size_t n = 0; n < nodes.size(); ++n) {
     taken_[n].assign(nodes[n].workers.size(), 0);
     gpu_taken_[n].assign(static_cast<std::size_t>(std::max(0, nodes[n].hw.gpus)), 0);
-    for (std::size_t l = 0; l < nodes[n].workers.size(); ++l)
-      seat_of_[nodes[n].workers[l]] = Seat{nodes[n].workers[l], static_cast<int>(n), static_cast<int>(l)};
   }
 }
 
 void Placer::submit(TaskMsg&& task, TaskHandle handle) {
   if (handle && !handle.live()) return;
   try {
-    machine_.check(task.app, task.res);
+    machine_->check(task.app, task.res);
   } catch (...) {
     outcomes_.push_back(Outcome{Event{task.id, task.attempt, EventKind::failed, 0,
                                       EncodedOutcome::failure(std::current_exception(), 0).bytes()},
@@ -174,7 +175,7 @@ void Placer::submit(TaskMsg&& task, TaskHandle handle) {
 
 bool Placer::try_place(Waiting& w) {
   const Resources& need = w.task.res;
-  const auto& nodes = machine_.nodes();
+  const auto& nodes = machine_->nodes();
   std::vector<std::size_t> free(nodes.size(), 0);
   for (std::size_t n = 0; n < nodes.size(); ++n)
     free[n] = static_cast<std::size_t>(std::count(taken_[n].begin(), taken_[n].end(), 0));
@@ -193,7 +194,7 @@ bool Placer::try_place(Waiting& w) {
   for (std::size_t n : order) {
     if (static_cast<int>(a.members.size()) == need.ranks) break;
     const Machine::Node& node = nodes[n];
-    const int g = machine_.workers_per_rank(n, need.cores);
+    const int g = machine_->workers_per_rank(n, need.cores);
     const int per_numa = std::max(1, node.hw.cores / node.hw.numa);
     const int W = static_cast<int>(node.workers.size());
     auto domain = [&](int local) { return node.blocks[static_cast<std::size_t>(local)].front() / per_numa; };

@@ -5,6 +5,9 @@
 namespace parsl::mpi {
 
 RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply, Machine machine)
+    : RootCore(std::move(children), max_batch, std::move(apply), std::make_shared<const Machine>(std::move(machine))) {}
+
+RootCore::RootCore(std::vector<int> children, std::size_t max_batch, Apply apply, std::shared_ptr<const Machine> machine)
     : d_(std::move(children), max_batch, /*at_root=*/true),
       placer_(std::move(machine)),
       apply_(apply ? std::move(apply) : Apply([this](const Event& e, const TaskHandle& h) { report(e, h, &places_); })) {}

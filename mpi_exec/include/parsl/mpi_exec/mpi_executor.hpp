@@ -98,7 +98,7 @@ class MpiExecutor final : public Executor {
   /// Marks the executor as driven by a rank-0 loop over the workers of `machine` (parsl::run
   /// does this), with `resolved`: its options merged with the command line's, pin decided.
   void attach(mpi::Machine machine = {}, const std::optional<MpiOptions>& resolved = std::nullopt) {
-    machine_ = std::move(machine);
+    machine_ = std::make_shared<const mpi::Machine>(std::move(machine));
     if (resolved) {
       const std::string label = options_.label;
       options_ = *resolved;
@@ -106,7 +106,9 @@ class MpiExecutor final : public Executor {
     }
     attached_ = true;
   }
-  const mpi::Machine& machine() const noexcept { return machine_; }
+  const mpi::Machine& machine() const noexcept { return *machine_; }
+  /// The same, to share rather than copy (rank 0's Placer).
+  std::shared_ptr<const mpi::Machine> shared_machine() const noexcept { return machine_; }
   /// Wakes a waiting take().
   void wake();
   /// The rank-0 loop has stopped the tree; releases shutdown().
@@ -120,7 +122,7 @@ class MpiExecutor final : public Executor {
 
  private:
   MpiOptions options_;
-  mpi::Machine machine_;
+  std::shared_ptr<const mpi::Machine> machine_ = std::make_shared<const mpi::Machine>();
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<std::pair<mpi::TaskMsg, TaskHandle>> incoming_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -93,6 +94,9 @@ class Machine {
 class Placer {
  public:
   explicit Placer(Machine machine = {});
+  /// The same, sharing the executor's Machine instead of a copy (one per worker is a lot at
+  /// 262,144 workers).
+  explicit Placer(std::shared_ptr<const Machine> machine);
 
   struct Outcome {
     Event event;
@@ -115,7 +119,7 @@ class Placer {
   bool idle() const noexcept { return waiting_.empty() && active_.empty() && direct_.empty() && outcomes_.empty(); }
   /// Workers reserved now.
   std::size_t reserved_workers() const noexcept { return reserved_; }
-  const Machine& machine() const noexcept { return machine_; }
+  const Machine& machine() const noexcept { return *machine_; }
 
  private:
   struct Seat {
@@ -149,8 +153,7 @@ class Placer {
   void release_helpers(Active& a);
   DownMsg& to(int rank) { return direct_[rank]; }
 
-  Machine machine_;
-  std::unordered_map<int, Seat> seat_of_;              // worker rank -> its seat
+  std::shared_ptr<const Machine> machine_;
   std::vector<std::vector<char>> taken_;               // per node, per local worker
   std::vector<std::vector<char>> gpu_taken_;           // per node, per GPU
   std::vector<std::uint64_t> memory_taken_;            // per node

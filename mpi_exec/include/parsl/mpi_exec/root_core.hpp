@@ -35,6 +35,8 @@ class RootCore {
   /// `machine`: the workers by node, for tasks that are placed (see Placer); without one,
   /// such tasks fail with ConfigError.
   explicit RootCore(std::vector<int> children, std::size_t max_batch = 512, Apply apply = {}, Machine machine = {});
+  /// The same, sharing the executor's Machine.
+  RootCore(std::vector<int> children, std::size_t max_batch, Apply apply, std::shared_ptr<const Machine> machine);
 
   /// One try from the kernel. A try that is no longer live (cancelled between the kernel's
   /// launch and here) is dropped. Plain tasks go down the tree; others to the Placer.
