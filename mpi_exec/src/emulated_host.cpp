@@ -56,7 +56,8 @@ class Host {
       const RankPlace& pl = p.tree().place(static_cast<int>(v));
       if (pl.role == Role::submaster) {
         index_[v] = static_cast<std::int32_t>(subs_.size());
-        subs_.push_back(std::make_unique<SubmasterNode>(pl, static_cast<int>(v), static_cast<std::size_t>(opts.max_batch)));
+        subs_.push_back(std::make_unique<SubmasterNode>(pl, static_cast<int>(v), static_cast<std::size_t>(opts.max_batch),
+                                                        p.tree().place(0).capacity));
         sub_rank_.push_back(static_cast<int>(v));
       } else {
         index_[v] = kWorker - static_cast<std::int32_t>(workers_.size());

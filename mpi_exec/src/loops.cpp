@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include "parsl/mpi_exec/dispatcher.hpp"
@@ -215,12 +216,35 @@ UpMsg up_from(Dispatcher& d) {
 }
 }  // namespace
 
-SubmasterNode::SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch)
-    : me_(me), rank_(rank), d_(me.children, max_batch) {}
+SubmasterNode::SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch, std::int64_t tree_capacity)
+    : me_(me),
+      rank_(rank),
+      d_(me.children, max_batch),
+      note_budget_(tree_capacity <= 0 ? std::numeric_limits<std::int64_t>::max()
+                                      : std::max<std::int64_t>(1, (kStartupNotes * me.capacity + tree_capacity - 1) /
+                                                                      tree_capacity)) {}
+
+void SubmasterNode::trim_notes(std::vector<std::string>& notes) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < notes.size(); ++i) {
+    std::int64_t count = 0;
+    if (is_dropped_notes(notes[i], count)) {
+      notes_dropped_ += count;  // a child's count: added up, sent with our bye
+    } else if (note_budget_ > 0) {
+      --note_budget_;
+      if (kept != i) notes[kept] = std::move(notes[i]);  // never onto itself: that would empty it
+      ++kept;
+    } else {
+      ++notes_dropped_;
+    }
+  }
+  notes.resize(kept);
+}
 
 void SubmasterNode::hello(Link& link, std::string note) {
   UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
   hello.notes.push_back(std::move(note));
+  trim_notes(hello.notes);
   link.send(me_.parent, kTagUp, encode(hello));
 }
 
@@ -250,8 +274,10 @@ bool SubmasterNode::turn(Link& link) {
   std::vector<TaskMsg> unplaced = d_.take_unplaceable();
   if (d_.has_events() || !unplaced.empty()) {
     UpMsg up = up_from(d_);
+    trim_notes(up.notes);
     up.returned = std::move(unplaced);
-    link.send(me_.parent, kTagUp, encode(up));
+    if (up.credit != 0 || !up.events.empty() || !up.notes.empty() || !up.returned.empty())
+      link.send(me_.parent, kTagUp, encode(up));
   }
   if (control_ != Control::none && !forwarded_ && d_.queued() == 0) {
     DownMsg stop;
@@ -262,6 +288,8 @@ bool SubmasterNode::turn(Link& link) {
   }
   if (forwarded_ && !done_ && d_.finished_children() == me_.children.size()) {
     UpMsg bye = up_from(d_);
+    trim_notes(bye.notes);
+    if (notes_dropped_ > 0) bye.notes.push_back(dropped_notes(notes_dropped_));
     bye.bye = true;
     link.send(me_.parent, kTagUp, encode(bye));
     done_ = true;
@@ -271,7 +299,7 @@ bool SubmasterNode::turn(Link& link) {
 
 int submaster_loop(Link& ch, const Topology& topo, const MpiOptions& opts, const std::string& name) {
   const RankPlace& me = topo.place(ch.rank());
-  SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch));
+  SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch), topo.place(0).capacity);
   node.hello(ch, name + " on " + serial::this_host() + ": sub-master of " + std::to_string(me.children.size()) +
                      " ranks, capacity " + std::to_string(me.capacity));
   Backoff backoff;
@@ -309,6 +337,7 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
   int source = 0, tag = 0;
   bool stop = exec == nullptr;
 
+  std::int64_t notes_dropped = 0;  // start-up lines the sub-masters counted instead of passing up
   auto receive = [&] {
     bool any = false;
     while (ch.try_receive(source, tag, buf)) {
@@ -316,8 +345,13 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
       root.on_up(source, decode_up(buf, source));
       any = true;
     }
-    for (auto& n : root.take_notes())
-      if (log) log->info(n);
+    for (auto& n : root.take_notes()) {
+      std::int64_t count = 0;
+      if (is_dropped_notes(n, count))
+        notes_dropped += count;
+      else if (log)
+        log->info(n);
+    }
     return any;
   };
 
@@ -382,6 +416,10 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
       backoff.idle();
   }
   ch.flush();
+  if (log != nullptr && notes_dropped > 0)
+    log->info(std::to_string(notes_dropped) + " start-up lines of workers and sub-masters were counted instead of logged: "
+              "each sub-master passes up its share of about " + std::to_string(kStartupNotes) +
+              " for the whole tree, so that rank 0's log and memory do not grow with the workers");
   if (exec != nullptr) exec->mark_stopped();
 }
 

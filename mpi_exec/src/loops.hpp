@@ -29,7 +29,9 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
 /// on its rank, and an emulating rank (emulation.hpp) runs many.
 class SubmasterNode {
  public:
-  SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch);
+  /// `tree_capacity`: the root's (the whole tree's) capacity, for this rank's share of the
+  /// start-up lines that go up (kStartupNotes); 0: no limit.
+  SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch, std::int64_t tree_capacity = 0);
   /// The first message up, with a line for rank 0's log.
   void hello(Link& link, std::string note);
   /// A message from the parent or a child (shared values are passed on at once). Throws
@@ -51,6 +53,9 @@ class SubmasterNode {
   Control control_ = Control::none;
   bool forwarded_ = false;
   bool done_ = false;
+  std::int64_t note_budget_;   // start-up lines this rank may still pass up
+  std::int64_t notes_dropped_ = 0;  // from its subtree, beyond the budget; sent with the bye
+  void trim_notes(std::vector<std::string>& notes);
 };
 
 /// A task message down, sending arguments of 64 KiB or more from where they are.
