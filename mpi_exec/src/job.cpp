@@ -270,6 +270,8 @@ int start_job(Job& job, Config& config, bool root_multiple) {
   } catch (const std::exception& e) {
     job.abort(e);
   }
+  // From here on a worker or sub-master needs only its own place (and the root's capacity).
+  if (rank != 0) job.topo.keep_only(rank);
   return 0;
 }
 

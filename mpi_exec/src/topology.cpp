@@ -14,6 +14,7 @@ Topology Topology::build(const std::vector<int>& node_of_rank, int fanout, int p
   Topology t;
   const int n = static_cast<int>(node_of_rank.size());
   t.places_.resize(static_cast<std::size_t>(n));
+  t.size_ = n;
   t.places_[0].role = Role::root;
 
   // Nodes in order of their lowest rank; node index = that order.
@@ -121,9 +122,22 @@ Topology Topology::build(const std::vector<int>& node_of_rank, int fanout, int p
   return t;
 }
 
+void Topology::keep_only(int rank) {
+  if (!kept_.empty() || rank < 0 || rank >= size_) return;
+  std::vector<RankPlace> keep{places_[0]};
+  kept_ = {0};
+  if (rank != 0) {
+    keep.push_back(std::move(places_[static_cast<std::size_t>(rank)]));
+    kept_.push_back(rank);
+  }
+  places_ = std::move(keep);
+  places_.shrink_to_fit();
+}
+
 std::string Topology::describe() const {
   std::string out;
   for (int r = 0; r < size(); ++r) {
+    if (!kept_.empty() && std::find(kept_.begin(), kept_.end(), r) == kept_.end()) continue;
     const auto& p = place(r);
     out += "rank " + std::to_string(r) + ": " +
            (p.role == Role::root ? "root" : p.role == Role::submaster ? "sub-master" : "worker") + " node " +

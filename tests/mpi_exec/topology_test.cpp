@@ -134,3 +134,23 @@ TEST(Topology, BadParametersAreNamed) {
 }
 
 }  // namespace
+
+namespace {
+TEST(Topology, KeepOnlyLeavesARankItsOwnPlaceAndTheRoots) {
+  auto t = Topology::build(nodes_of(64, 4), 4, 1);
+  const int rank = 37;
+  const parsl::mpi::RankPlace before = t.place(rank);
+  const auto root_capacity = t.place(0).capacity;
+  const int size = t.size(), workers = t.workers(), depth = t.depth();
+  t.keep_only(rank);
+  EXPECT_EQ(t.place(rank).parent, before.parent);
+  EXPECT_EQ(t.place(rank).children, before.children);
+  EXPECT_EQ(t.place(rank).capacity, before.capacity);
+  EXPECT_EQ(t.place(0).capacity, root_capacity);
+  EXPECT_EQ(t.size(), size);
+  EXPECT_EQ(t.workers(), workers);
+  EXPECT_EQ(t.depth(), depth);
+  EXPECT_THROW((void)t.place(5), std::out_of_range);
+  EXPECT_NE(t.describe().find("rank 37:"), std::string::npos);
+}
+}  // namespace

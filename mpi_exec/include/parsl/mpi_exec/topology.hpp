@@ -4,6 +4,7 @@
 /// to whom. Computed identically on every rank from the node of each rank.
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,20 @@ class Topology {
   /// `node_of_rank[r]` is the node of rank r (any integers; equal means same node).
   static Topology build(const std::vector<int>& node_of_rank, int fanout, int prefetch);
 
-  const RankPlace& place(int rank) const { return places_.at(static_cast<std::size_t>(rank)); }
-  int size() const { return static_cast<int>(places_.size()); }
+  /// Throws std::out_of_range for a rank that is not kept (see keep_only).
+  const RankPlace& place(int rank) const {
+    if (kept_.empty()) return places_.at(static_cast<std::size_t>(rank));
+    for (std::size_t i = 0; i < kept_.size(); ++i)
+      if (kept_[i] == rank) return places_[i];
+    throw std::out_of_range("the tree on this rank keeps only its own place and the root's, not rank " +
+                            std::to_string(rank) + "'s");
+  }
+  int size() const { return size_; }
+  /// Forgets every place but `rank`'s and the root's: what a worker or sub-master needs once
+  /// the job has started. Every rank builds the whole tree (about 64 bytes per rank, so 17 MB
+  /// on each of 262,144 ranks); keeping two places makes it O(1). size(), workers() and
+  /// depth() stay those of the whole tree.
+  void keep_only(int rank);
   int workers() const { return workers_; }
   int depth() const { return depth_; }
   /// One line per rank, for the log.
@@ -47,6 +60,8 @@ class Topology {
 
  private:
   std::vector<RankPlace> places_;
+  std::vector<int> kept_;  // after keep_only: the ranks of places_, in order
+  int size_ = 0;
   int workers_ = 0;
   int depth_ = 0;
 };
