@@ -39,14 +39,15 @@ Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& har
     node.hw.cores = std::max(1, node.hw.cores);
     node.hw.numa = std::max(1, node.hw.numa);
     const int W = static_cast<int>(node.workers.size());
-    node.blocks.resize(node.workers.size());
+    node.blocks = CoreBlocks{};
     node.share = 0;
     for (int l = 0; l < W; ++l) {
       const int r = node.workers[static_cast<std::size_t>(l)];
-      auto& b = node.blocks[static_cast<std::size_t>(l)];
+      std::vector<int> b;
       if (r >= 0 && static_cast<std::size_t>(r) < blocks.size()) b = blocks[static_cast<std::size_t>(r)];
       if (b.empty()) b = core_block(l, W, node.hw.cores);
       node.share = node.share == 0 ? static_cast<int>(b.size()) : std::min(node.share, static_cast<int>(b.size()));
+      node.blocks.push_back(b);
     }
     node.share = std::max(1, node.share);
   }

@@ -24,7 +24,7 @@ void RootCore::set_worker_places(const Machine& machine, bool pinned) {
       p.cores.clear();
       if (!pinned) continue;
       // "0-3", or "0,2,5-7" for a block that is not one run of cores.
-      const auto& block = node.blocks[static_cast<std::size_t>(local)];
+      const auto block = node.blocks[static_cast<std::size_t>(local)];
       for (std::size_t i = 0; i < block.size();) {
         std::size_t j = i;
         while (j + 1 < block.size() && block[j + 1] == block[j] + 1) ++j;
