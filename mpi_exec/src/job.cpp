@@ -76,6 +76,9 @@ int config_failure(int rank, const std::string& what) {
     std::fprintf(stderr, "parsl: stopping the whole job (MPI_Abort), as embedded parsl-mpi does on failure "
                          "(parsl::OnFailure::abort_job)\n");
     std::fflush(stderr);
+    // MPICH's hydra forwards output asynchronously and kills on abort: without a moment
+    // here it sometimes drops the error just printed (seen in 1 of 5 runs under load).
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     MPI_Abort(MPI_COMM_WORLD, status);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
