@@ -73,6 +73,7 @@ void Dispatcher::on_up(int child, UpMsg&& msg) {
     queue_.push(std::move(t));
   }
   for (auto& n : msg.notes) notes_.push_back(std::move(n));
+  if (msg.notes_dropped > 0) notes_dropped_ += msg.notes_dropped;
   if (msg.bye) {
     said_bye_[i] = true;
     ++byes_;
@@ -92,7 +93,8 @@ std::vector<std::pair<int, DownMsg>> Dispatcher::dispatch() {
   // or a batch; what a child with little credit cannot take goes to those with more. (A share
   // fixed before looking at credit left tasks queued while a child with credit waited: with
   // unequal credit, a whole round of tasks waited for the next.)
-  std::vector<std::size_t> take(children_.size(), 0);
+  std::vector<std::size_t>& take = take_;  // kept between calls: no allocation per round
+  take.assign(children_.size(), 0);
   auto cap = [&](std::size_t i) { return std::min(static_cast<std::size_t>(credit_[i]), max_batch_); };
   std::sort(with_credit.begin(), with_credit.end(), [&](std::size_t a, std::size_t b) { return cap(a) < cap(b); });
   std::size_t left = queue_.size();

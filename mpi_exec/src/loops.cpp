@@ -23,10 +23,9 @@
 
 namespace parsl::mpi::detail {
 
-namespace {
-
 // A task message, with the bytes of large arguments sent from where they are rather than
 // copied into the message first.
+namespace {
 constexpr std::size_t kGatherBytes = 64 * 1024;
 }  // namespace
 
@@ -227,10 +226,7 @@ SubmasterNode::SubmasterNode(const RankPlace& me, int rank, std::size_t max_batc
 void SubmasterNode::trim_notes(std::vector<std::string>& notes) {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < notes.size(); ++i) {
-    std::int64_t count = 0;
-    if (is_dropped_notes(notes[i], count)) {
-      notes_dropped_ += count;  // a child's count: added up, sent with our bye
-    } else if (note_budget_ > 0) {
+    if (note_budget_ > 0) {
       --note_budget_;
       if (kept != i) notes[kept] = std::move(notes[i]);  // never onto itself: that would empty it
       ++kept;
@@ -289,7 +285,7 @@ bool SubmasterNode::turn(Link& link) {
   if (forwarded_ && !done_ && d_.finished_children() == me_.children.size()) {
     UpMsg bye = up_from(d_);
     trim_notes(bye.notes);
-    if (notes_dropped_ > 0) bye.notes.push_back(dropped_notes(notes_dropped_));
+    bye.notes_dropped = notes_dropped_ + d_.notes_dropped();  // ours and our children's
     bye.bye = true;
     link.send(me_.parent, kTagUp, encode(bye));
     done_ = true;
@@ -337,7 +333,6 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
   int source = 0, tag = 0;
   bool stop = exec == nullptr;
 
-  std::int64_t notes_dropped = 0;  // start-up lines the sub-masters counted instead of passing up
   auto receive = [&] {
     bool any = false;
     while (ch.try_receive(source, tag, buf)) {
@@ -345,13 +340,8 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
       root.on_up(source, decode_up(buf, source));
       any = true;
     }
-    for (auto& n : root.take_notes()) {
-      std::int64_t count = 0;
-      if (is_dropped_notes(n, count))
-        notes_dropped += count;
-      else if (log)
-        log->info(n);
-    }
+    for (auto& n : root.take_notes())
+      if (log) log->info(n);
     return any;
   };
 
@@ -416,7 +406,7 @@ void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
       backoff.idle();
   }
   ch.flush();
-  if (log != nullptr && notes_dropped > 0)
+  if (const std::int64_t notes_dropped = root.notes_dropped(); log != nullptr && notes_dropped > 0)
     log->info(std::to_string(notes_dropped) + " start-up lines of workers and sub-masters were counted instead of logged: "
               "each sub-master passes up its share of about " + std::to_string(kStartupNotes) +
               " for the whole tree, so that rank 0's log and memory do not grow with the workers");

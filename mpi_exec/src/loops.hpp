@@ -54,7 +54,7 @@ class SubmasterNode {
   bool forwarded_ = false;
   bool done_ = false;
   std::int64_t note_budget_;   // start-up lines this rank may still pass up
-  std::int64_t notes_dropped_ = 0;  // from its subtree, beyond the budget; sent with the bye
+  std::int64_t notes_dropped_ = 0;  // beyond the budget; with its children's, sent with the bye
   void trim_notes(std::vector<std::string>& notes);
 };
 

@@ -5,22 +5,6 @@
 
 namespace parsl::mpi {
 
-namespace {
-constexpr std::string_view kDroppedPrefix = "\x01notes not passed up: ";
-}
-
-std::string dropped_notes(std::int64_t n) { return std::string(kDroppedPrefix) + std::to_string(n); }
-
-bool is_dropped_notes(const std::string& note, std::int64_t& n) {
-  if (note.size() <= kDroppedPrefix.size() || note.compare(0, kDroppedPrefix.size(), kDroppedPrefix) != 0) return false;
-  n = 0;
-  for (std::size_t i = kDroppedPrefix.size(); i < note.size(); ++i) {
-    if (note[i] < '0' || note[i] > '9' || n > (std::int64_t{1} << 50)) return false;
-    n = n * 10 + (note[i] - '0');
-  }
-  return true;
-}
-
 std::string encode(const DownMsg& m) { return serial::encode(m); }
 std::string encode(const UpMsg& m) { return serial::encode(m); }
 std::string encode(const ShareMsg& m) { return serial::encode(m); }
@@ -114,6 +98,9 @@ UpMsg decode_up(std::string_view bytes, int source) {
     if (e.kind == EventKind::usage) (void)decode_usage(e.payload, source);
   }
   check_tasks(m.returned, source, "result");
+  if (m.notes_dropped < 0)
+    throw ProtocolError("result message from rank " + std::to_string(source) + " counts " +
+                        std::to_string(m.notes_dropped) + " start-up lines not sent");
   return m;
 }
 

@@ -331,3 +331,19 @@ TEST(MpiOptions, EmulateTakesNodesByWorkersAndNamesABadValue) {
   }
 }
 }  // namespace
+
+namespace {
+TEST(Protocol, StartupLinesCountedBelowAddUpAndANegativeCountIsRefused) {
+  parsl::mpi::Dispatcher d({2, 3});
+  parsl::mpi::UpMsg a;
+  a.notes_dropped = 40;
+  d.on_up(2, parsl::mpi::decode_up(parsl::mpi::encode(a), 2));
+  parsl::mpi::UpMsg b;
+  b.notes_dropped = 2;
+  d.on_up(3, parsl::mpi::decode_up(parsl::mpi::encode(b), 3));
+  EXPECT_EQ(d.notes_dropped(), 42);
+  parsl::mpi::UpMsg bad;
+  bad.notes_dropped = -1;
+  EXPECT_THROW((void)parsl::mpi::decode_up(parsl::mpi::encode(bad), 2), parsl::mpi::ProtocolError);
+}
+}  // namespace

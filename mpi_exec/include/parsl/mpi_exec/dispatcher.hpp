@@ -64,6 +64,8 @@ class Dispatcher {
   }
   /// Log lines from below, for the parent; moved out.
   std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
+  /// Start-up lines the children counted instead of sending (UpMsg::notes_dropped), ever.
+  std::int64_t notes_dropped() const noexcept { return notes_dropped_; }
   /// Credit gathered for the parent (what children granted since the last call); reset.
   std::int64_t take_credit() noexcept { return std::exchange(credit_up_, 0); }
   std::size_t queued() const noexcept { return queue_.size(); }
@@ -96,6 +98,8 @@ class Dispatcher {
   std::vector<std::string> notes_;
   std::int64_t credit_up_ = 0;
   std::int64_t granted_ = 0;
+  std::int64_t notes_dropped_ = 0;
+  std::vector<std::size_t> take_;  // dispatch(): tasks for each child this round
   std::size_t max_batch_;
   bool at_root_;
 };

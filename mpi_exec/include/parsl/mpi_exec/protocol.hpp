@@ -133,9 +133,11 @@ struct UpMsg {
   /// Tasks handed back unstarted (their worker is busy with a long task), for the parent
   /// to give to others. Not new credit: the sender's later credit counts them.
   std::vector<TaskMsg> returned;
+  /// Start-up lines of the sender's subtree counted instead of sent (kStartupNotes).
+  std::int64_t notes_dropped = 0;
   template <class Archive>
   void serialize(Archive& ar) {
-    ar(credit, events, bye, notes, returned);
+    ar(credit, events, bye, notes, returned, notes_dropped);
   }
 };
 
@@ -150,13 +152,11 @@ struct ShareMsg {
 };
 
 /// Start-up lines at scale: each sub-master passes up at most its share (by workers below
-/// it) of kStartupNotes lines for the whole tree, and counts the rest in a note made by
-/// dropped_notes(n), which parents add up and rank 0 logs as one line. So rank 0's log and
-/// memory do not grow with the workers (262,144 lines and 28 MB at 262,144 workers before).
+/// it) of kStartupNotes lines for the whole tree and counts the rest in
+/// UpMsg::notes_dropped, which parents add up and rank 0 logs as one line. So rank 0's log
+/// and memory do not grow with the workers (262,144 lines and 28 MB at 262,144 workers
+/// before).
 inline constexpr std::int64_t kStartupNotes = 1024;
-std::string dropped_notes(std::int64_t n);
-/// Whether `note` is a count made by dropped_notes, and its count.
-bool is_dropped_notes(const std::string& note, std::int64_t& n);
 
 std::string encode(const DownMsg& m);
 std::string encode(const UpMsg& m);

@@ -57,6 +57,8 @@ class RootCore {
   std::size_t finished_children() const noexcept { return d_.finished_children(); }
   /// Credit the tree has granted, ever.
   std::int64_t granted() const noexcept { return d_.granted(); }
+  /// Start-up lines the tree counted instead of sending (UpMsg::notes_dropped).
+  std::int64_t notes_dropped() const noexcept { return d_.notes_dropped(); }
   const std::vector<int>& children() const noexcept { return d_.children(); }
   /// "rank 0 sent N tasks in M messages and received ..." for the log.
   std::string traffic() const;
