@@ -50,20 +50,19 @@ class Host {
  public:
   Host(Router& r, const MpiOptions& opts) : router_(r), link_(r) {
     const EmulationPlan& p = r.plan();
-    index_.assign(p.host_of.size(), -1);
-    for (std::size_t v = 0; v < p.host_of.size(); ++v) {
-      if (p.host_of[v] != r.channel().rank()) continue;
-      const RankPlace& pl = p.tree().place(static_cast<int>(v));
-      if (pl.role == Role::submaster) {
-        index_[v] = static_cast<std::int32_t>(subs_.size());
-        subs_.push_back(std::make_unique<SubmasterNode>(pl, static_cast<int>(v), static_cast<std::size_t>(opts.max_batch),
-                                                        p.tree().place(0).capacity));
-        sub_rank_.push_back(static_cast<int>(v));
+    const Topology& t = p.tree();
+    index_.assign(static_cast<std::size_t>(t.size()), -1);
+    for (const int v : p.hosted_by(r.channel().rank())) {
+      if (t.role(v) == Role::submaster) {
+        index_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(subs_.size());
+        subs_.push_back(std::make_unique<SubmasterNode>(t.place(v), v, static_cast<std::size_t>(opts.max_batch),
+                                                        t.capacity(0)));
+        sub_rank_.push_back(v);
       } else {
-        index_[v] = kWorker - static_cast<std::int32_t>(workers_.size());
+        index_[static_cast<std::size_t>(v)] = kWorker - static_cast<std::int32_t>(workers_.size());
         Worker w;
-        w.vrank = static_cast<int>(v);
-        w.parent = pl.parent;
+        w.vrank = v;
+        w.parent = t.parent(v);
         w.core = std::make_unique<WorkerCore>(w.vrank, opts.prefetch, opts.max_prefetch,
                                               [](const TaskMsg&) -> EncodedOutcome { return {}; });
         workers_.push_back(std::move(w));
@@ -76,7 +75,7 @@ class Host {
     const std::string host = serial::this_host();
     for (std::size_t i = 0; i < subs_.size(); ++i) {
       link_.vrank = sub_rank_[i];
-      const RankPlace& pl = router_.plan().tree().place(sub_rank_[i]);
+      const RankPlace pl = router_.plan().tree().place(sub_rank_[i]);
       subs_[i]->hello(link_, "virtual rank " + std::to_string(sub_rank_[i]) + " on " + host + " (real rank " +
                                  std::to_string(router_.channel().rank()) + "): emulated sub-master of " +
                                  std::to_string(pl.children.size()) + " ranks, capacity " + std::to_string(pl.capacity));
@@ -85,7 +84,7 @@ class Host {
       UpMsg hello = w.core->take_up();
       hello.notes.push_back("virtual rank " + std::to_string(w.vrank) + " on " + host + " (real rank " +
                             std::to_string(router_.channel().rank()) + "): emulated worker on node " +
-                            std::to_string(router_.plan().tree().place(w.vrank).node));
+                            std::to_string(router_.plan().tree().node_of(w.vrank)));
       router_.send(w.vrank, w.parent, kTagUp, encode(hello));
     }
     Backoff backoff;
@@ -230,7 +229,7 @@ class Host {
 
   void finish_rank(int vrank, int status) {
     ++finished_;
-    const int level = std::min(router_.plan().tree().place(vrank).depth, EmulationCounts::kLevels - 1);
+    const int level = std::min(router_.plan().tree().depth_of(vrank), EmulationCounts::kLevels - 1);
     router_.counts().byes[static_cast<std::size_t>(level)] += 1;
     if (status != 0) status_ = status;
   }

@@ -58,27 +58,15 @@ EmulationPlan EmulationPlan::build(int nodes, int workers_per_node, int fanout, 
   p.workers_per_node = workers_per_node;
   p.real_ranks = real_ranks;
   // Each node: its head (the root on node 0, a sub-master elsewhere) and its workers.
-  const int per_node = workers_per_node + 1;
-  std::vector<int> node_of(static_cast<std::size_t>(nodes) * static_cast<std::size_t>(per_node));
-  for (std::size_t v = 0; v < node_of.size(); ++v) node_of[v] = static_cast<int>(v / static_cast<std::size_t>(per_node));
-  p.topo = Topology::build(node_of, fanout, prefetch);
-  const int V = p.topo.size();
+  p.topo = Topology::build_consecutive(std::vector<int>(static_cast<std::size_t>(nodes), workers_per_node + 1), fanout,
+                                       prefetch);
+  const Topology& t = p.topo;
 
-  // Subtree sizes, bottom-up (a child's rank is not always above its parent's).
-  std::vector<int> order{0};
-  for (std::size_t i = 0; i < order.size(); ++i)
-    for (int c : p.topo.place(order[i]).children) order.push_back(c);
-  std::vector<std::int64_t> size(static_cast<std::size_t>(V), 1);
-  for (auto it = order.rbegin(); it != order.rend(); ++it)
-    for (int c : p.topo.place(*it).children) size[static_cast<std::size_t>(*it)] += size[static_cast<std::size_t>(c)];
-
-  // The path: into the largest sub-master child each time.
+  // The path: into the sub-master child with the largest subtree each time.
   for (int at = 0;;) {
     int best = -1;
-    for (int c : p.topo.place(at).children)
-      if (p.topo.place(c).role == Role::submaster &&
-          (best < 0 || size[static_cast<std::size_t>(c)] > size[static_cast<std::size_t>(best)]))
-        best = c;
+    for (int c : t.place(at).children)
+      if (t.role(c) == Role::submaster && (best < 0 || t.subtree_ranks(c) > t.subtree_ranks(best))) best = c;
     if (best < 0) break;
     p.path.push_back(best);
     at = best;
@@ -90,37 +78,56 @@ EmulationPlan EmulationPlan::build(int nodes, int workers_per_node, int fanout, 
                       std::to_string(p.path.size()) + " sub-masters of one path down the tree, and one rank to " +
                       "host the rest), but the job has " + std::to_string(real_ranks));
 
-  p.host_of.assign(static_cast<std::size_t>(V), -1);
   p.hosted.assign(static_cast<std::size_t>(real_ranks), 0);
-  p.host_of[0] = 0;
   p.hosted[0] = 1;
   std::vector<int> on_path{0};
   for (std::size_t k = 0; k < p.path.size(); ++k) {
-    p.host_of[static_cast<std::size_t>(p.path[k])] = static_cast<int>(k) + 1;
     p.hosted[k + 1] = 1;
     on_path.push_back(p.path[k]);
   }
-  std::vector<int> units;  // roots of whole subtrees off the path
-  for (int r : on_path)
-    for (int c : p.topo.place(r).children)
-      if (p.host_of[static_cast<std::size_t>(c)] < 0) units.push_back(c);
-  std::stable_sort(units.begin(), units.end(),
-                   [&](int a, int b) { return size[static_cast<std::size_t>(a)] > size[static_cast<std::size_t>(b)]; });
+  std::vector<int> units;  // tops of whole subtrees off the path
+  for (std::size_t i = 0; i < on_path.size(); ++i)
+    for (int c : t.place(on_path[i]).children)
+      if (i + 1 >= on_path.size() || c != on_path[i + 1]) units.push_back(c);
+  std::stable_sort(units.begin(), units.end(), [&](int a, int b) { return t.subtree_ranks(a) > t.subtree_ranks(b); });
   const int first_host = 1 + static_cast<int>(p.path.size());
   for (int u : units) {
     int host = first_host;
     for (int h = first_host; h < real_ranks; ++h)
       if (p.hosted[static_cast<std::size_t>(h)] < p.hosted[static_cast<std::size_t>(host)]) host = h;
-    p.hosted[static_cast<std::size_t>(host)] += size[static_cast<std::size_t>(u)];
-    std::vector<int> stack{u};
-    while (!stack.empty()) {
-      const int v = stack.back();
-      stack.pop_back();
-      p.host_of[static_cast<std::size_t>(v)] = host;
-      for (int c : p.topo.place(v).children) stack.push_back(c);
-    }
+    p.hosted[static_cast<std::size_t>(host)] += t.subtree_ranks(u);
+    p.units.emplace_back(u, host);
   }
+  std::sort(p.units.begin(), p.units.end());
   return p;
+}
+
+int EmulationPlan::host_of(int v) const {
+  const Topology& t = tree();
+  for (;;) {
+    if (v == 0) return 0;
+    for (std::size_t k = 0; k < path.size(); ++k)
+      if (path[k] == v) return static_cast<int>(k) + 1;
+    const auto it = std::lower_bound(units.begin(), units.end(), std::pair<int, int>{v, -1});
+    if (it != units.end() && it->first == v) return it->second;
+    v = t.parent(v);  // every rank off the path is in a unit's subtree
+  }
+}
+
+std::vector<int> EmulationPlan::hosted_by(int host) const {
+  if (host <= static_cast<int>(path.size())) return {host == 0 ? 0 : path[static_cast<std::size_t>(host - 1)]};
+  std::vector<int> out, stack;
+  for (const auto& [u, h] : units)
+    if (h == host) stack.push_back(u);
+  while (!stack.empty()) {
+    const int v = stack.back();
+    stack.pop_back();
+    out.push_back(v);
+    if (tree().role(v) == Role::submaster)
+      for (int c : tree().place(v).children) stack.push_back(c);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 int EmulationPlan::single_of(int real) const noexcept {
@@ -136,15 +143,19 @@ std::string EmulationPlan::describe() const {
                   " real ranks.\n  real: rank 0 is the root (" + std::to_string(tree().place(0).children.size()) +
                   " children)";
   for (std::size_t k = 0; k < path.size(); ++k) {
-    const RankPlace& pl = tree().place(path[k]);
+    const RankPlace pl = tree().place(path[k]);
     s += "; rank " + std::to_string(k + 1) + " is sub-master " + std::to_string(path[k]) + " (depth " +
          std::to_string(pl.depth) + ", " + std::to_string(pl.children.size()) + " children)";
   }
   s += ", each running the real loop\n  emulated:";
   for (int h = 1 + static_cast<int>(path.size()); h < real_ranks; ++h) {
     std::int64_t subs = 0, workers = 0;
-    for (std::size_t v = 0; v < host_of.size(); ++v)
-      if (host_of[v] == h) (tree().place(static_cast<int>(v)).role == Role::worker ? workers : subs) += 1;
+    for (const auto& [u, at] : units)
+      if (at == h) {
+        const std::int64_t w = tree().subtree_workers(u);
+        workers += w;
+        subs += tree().subtree_ranks(u) - w;
+      }
     s += (h > 1 + static_cast<int>(path.size()) ? ";" : "") + std::string(" rank ") + std::to_string(h) + " hosts " +
          std::to_string(subs) + " sub-masters and " + std::to_string(workers) + " workers";
   }
@@ -157,16 +168,42 @@ std::string EmulationPlan::describe() const {
 
 // ---- Router ----
 
-Router::Router(Channel& ch, const EmulationPlan& plan) : ch_(ch), plan_(plan) {}
+Router::Router(Channel& ch, const EmulationPlan& plan) : ch_(ch), plan_(plan) {
+  if (plan.single_of(ch.rank()) >= 0) return;
+  const Topology& t = plan.tree();
+  host_.assign(static_cast<std::size_t>(t.size()), 0);
+  for (std::size_t k = 0; k < plan.path.size(); ++k) host_[static_cast<std::size_t>(plan.path[k])] = static_cast<std::int32_t>(k + 1);
+  for (const auto& [u, h] : plan.units) {
+    std::vector<int> stack{u};
+    while (!stack.empty()) {
+      const int v = stack.back();
+      stack.pop_back();
+      host_[static_cast<std::size_t>(v)] = h;
+      if (t.role(v) == Role::submaster)
+        for (int c : t.place(v).children) stack.push_back(c);
+    }
+  }
+  depth_.resize(host_.size());
+  for (int v = 0; v < t.size(); ++v) depth_[static_cast<std::size_t>(v)] = static_cast<std::int8_t>(std::min(t.depth_of(v), 127));
+}
+
+int Router::host_of(int v) {
+  if (v < 0 || v >= plan_.tree().size()) return -1;
+  if (!host_.empty()) return host_[static_cast<std::size_t>(v)];
+  auto [it, fresh] = seen_.try_emplace(v, 0);
+  if (fresh) it->second = plan_.host_of(v);
+  return it->second;
+}
 
 void Router::send(int from, int to, int tag, std::string bytes) {
-  if (to < 0 || static_cast<std::size_t>(to) >= plan_.host_of.size())
+  const int host = host_of(to);
+  if (host < 0)
     throw ProtocolError("emulation: rank " + std::to_string(from) + " sends to virtual rank " + std::to_string(to) +
                         ", which does not exist");
-  const int level = std::min(plan_.tree().place(from).depth, EmulationCounts::kLevels - 1);
+  const int depth = depth_.empty() ? plan_.tree().depth_of(from) : depth_[static_cast<std::size_t>(from)];
+  const int level = std::min(depth, EmulationCounts::kLevels - 1);
   counts_.sent[static_cast<std::size_t>(level)] += 1;
   counts_.bytes[static_cast<std::size_t>(level)] += static_cast<std::int64_t>(bytes.size());
-  const int host = plan_.host_of[static_cast<std::size_t>(to)];
   if (host == ch_.rank()) {
     local_.push_back(Local{to, from, tag, std::move(bytes)});
     return;
@@ -193,10 +230,7 @@ bool Router::next(int& to, int& from, int& tag, std::string& bytes) {
   if (!ch_.try_receive(source, tag, bytes)) return false;
   std::int32_t head[2] = {-1, -1};
   if (bytes.size() >= 8) std::memcpy(head, bytes.data(), 8);
-  const auto V = static_cast<std::int32_t>(plan_.host_of.size());
-  if (bytes.size() < 8 || head[0] < 0 || head[0] >= V || head[1] < 0 || head[1] >= V ||
-      plan_.host_of[static_cast<std::size_t>(head[0])] != source ||
-      plan_.host_of[static_cast<std::size_t>(head[1])] != ch_.rank())
+  if (bytes.size() < 8 || host_of(head[0]) != source || host_of(head[1]) != ch_.rank())
     throw ProtocolError("emulation: real rank " + std::to_string(ch_.rank()) + " got a message with tag " +
                         std::to_string(tag) + " from real rank " + std::to_string(source) +
                         " whose envelope does not name virtual ranks those two run");
@@ -230,7 +264,7 @@ EmulationSummary gather_summary(Router& router) {
   s.workers = p.tree().workers();
   s.depth = p.tree().depth();
   s.real_ranks = p.real_ranks;
-  for (int v = 0; v < p.tree().size(); ++v) s.ranks[static_cast<std::size_t>(std::min(p.tree().place(v).depth, L - 1))] += 1;
+  for (int v = 0; v < p.tree().size(); ++v) s.ranks[static_cast<std::size_t>(std::min(p.tree().depth_of(v), L - 1))] += 1;
   std::size_t at = 0;
   for (auto* a : {&s.byes, &s.sent, &s.bytes, &s.over_mpi})
     for (auto& x : *a) x = sum[at++];
@@ -249,7 +283,7 @@ EmulationSummary gather_summary(Router& router) {
   if (!root) s.cpu.clear();
   for (int r = 0; root && r < p.real_ranks; ++r) {
     const int v = p.single_of(r);
-    s.role.push_back(v == 0 ? "root" : v > 0 ? "sub-master " + std::to_string(p.tree().place(v).depth) : "host");
+    s.role.push_back(v == 0 ? "root" : v > 0 ? "sub-master " + std::to_string(p.tree().depth_of(v)) : "host");
   }
   return s;
 }

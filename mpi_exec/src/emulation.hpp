@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "channel.hpp"
@@ -27,9 +29,12 @@ namespace parsl::mpi::detail {
 struct EmulationPlan {
   int nodes = 0, workers_per_node = 0, real_ranks = 0;
   Topology topo;                       ///< the virtual tree
-  std::vector<std::int32_t> host_of;   ///< virtual rank -> real rank
   std::vector<int> path;               ///< path[k]: virtual rank of real rank k + 1
   std::vector<std::int64_t> hosted;    ///< per real rank: virtual ranks it runs
+  /// The whole subtrees off the path, (virtual rank of the subtree's top, its host), by
+  /// virtual rank: a few hundred at 8,192 nodes, so that no rank holds a host per virtual
+  /// rank unless it hosts (rank 0's memory does not grow with the workers).
+  std::vector<std::pair<int, int>> units;
 
  private:
   const Topology* moved_to_ = nullptr;
@@ -48,6 +53,10 @@ struct EmulationPlan {
   /// The virtual rank of real rank `real` when it runs exactly one (the root and the path),
   /// else -1 (a host).
   int single_of(int real) const noexcept;
+  /// The real rank that runs virtual rank `v` (walking up to the top of its subtree).
+  int host_of(int v) const;
+  /// Every virtual rank `host` runs, in order.
+  std::vector<int> hosted_by(int host) const;
   /// What is emulated and what is real, for the log.
   std::string describe() const;
 };
@@ -77,8 +86,14 @@ class Router {
     int to, from, tag;
     std::string bytes;
   };
+  int host_of(int v);  // checked: throws ProtocolError for a rank outside the tree
   Channel& ch_;
   const EmulationPlan& plan_;
+  // A host: the host and depth of every virtual rank, looked up on every message. The root
+  // and the path's sub-masters, which talk to a few hundred ranks: those, as they come.
+  std::vector<std::int32_t> host_;
+  std::vector<std::int8_t> depth_;
+  std::unordered_map<int, int> seen_;
   std::deque<Local> local_;
   EmulationCounts counts_;
 };

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "loops.hpp"
 #include "pinning.hpp"
@@ -35,30 +36,6 @@ std::vector<int> node_of_each_rank(MPI_Comm comm, int ranks_per_node) {
   PARSL_MPI_CHECK(rc);
   PARSL_MPI_CHECK(MPI_Allgather(&leader, 1, MPI_INT, nodes.data(), 1, MPI_INT, comm));
   return nodes;
-}
-
-// What each node offers, at rank 0 (empty elsewhere): measured by the lowest rank of each
-// node, gathered.
-std::vector<NodeHardware> node_hardware(MPI_Comm comm, const Topology& topo) {
-  int rank = 0;
-  PARSL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  std::vector<int> lowest;  // per node
-  for (int r = 0; r < topo.size(); ++r) {
-    const auto n = static_cast<std::size_t>(topo.place(r).node);
-    if (lowest.size() <= n) lowest.resize(n + 1, -1);
-    if (lowest[n] < 0) lowest[n] = r;
-  }
-  NodeHardware mine;
-  if (lowest[static_cast<std::size_t>(topo.place(rank).node)] == rank) {
-    mine = measure_node();
-    std::snprintf(mine.host, sizeof mine.host, "%s", serial::this_host().c_str());
-  }
-  std::vector<NodeHardware> all(rank == 0 ? static_cast<std::size_t>(topo.size()) : 0);
-  PARSL_MPI_CHECK(MPI_Gather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, 0, comm));
-  std::vector<NodeHardware> out;
-  if (rank == 0)
-    for (int r : lowest) out.push_back(all[static_cast<std::size_t>(r)]);
-  return out;
 }
 
 // Every rank reaches the same verdict (the start check makes it so), so each returns
@@ -96,11 +73,13 @@ std::string settings_of(const MpiOptions& o) {
          std::to_string(o.emulate_workers);
 }
 
-// Each worker's cores (Machine::worker_block), chosen on its node from what the launcher
-// bound each rank to, then gathered at rank 0 for its Machine. Embedded, a worker keeps
-// inside its launcher's binding and counts the host code's ranks on the node; otherwise the
-// job is all parsl's, and the node's cores are divided among its workers.
-void choose_blocks(Job& job) {
+// Each node's hardware, measured by its lowest rank, and each worker's cores
+// (Machine::worker_block), chosen on its node from what the launcher bound each rank to.
+// Embedded, a worker keeps inside its launcher's binding and counts the host code's ranks on
+// the node; otherwise the job is all parsl's, and the node's cores are divided among its
+// workers. Rank 0 gets, through the nodes' lowest ranks, each node's hardware and only the
+// blocks that are not Machine::core_block's: O(nodes) at rank 0, not O(ranks).
+void gather_nodes(Job& job) {
   constexpr int kWords = 16;  // cores 0..1023 as a bit mask
   struct Bound {
     std::uint64_t mask[kWords];
@@ -110,21 +89,29 @@ void choose_blocks(Job& job) {
     for (int c : cores)
       if (c >= 0 && c < 64 * kWords) mask[c / 64] |= std::uint64_t{1} << (c % 64);
   };
-  const RankPlace& me = job.topo.place(job.rank);
-  int node_cores = 1;
-  std::vector<int> allowed = bound_cores(node_cores);
-  Bound mine{};
-  to_mask(allowed, mine.mask);
-  mine.worker = me.role == Role::worker;
+  const RankPlace me = job.topo.place(job.rank);
   MPI_Comm node;
   PARSL_MPI_CHECK(MPI_Comm_split(job.channel->comm(), me.node, job.rank, &node));
   int node_rank = 0, node_ranks = 1;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &node_ranks);
+  NodeHardware hw;  // the node's lowest rank measures, and tells the others its cores
+  if (node_rank == 0) {
+    hw = measure_node();
+    std::snprintf(hw.host, sizeof hw.host, "%s", serial::this_host().c_str());
+  }
+  int hw_cores = hw.cores;
+  int node_cores = 1;
+  std::vector<int> allowed = bound_cores(node_cores);
+  Bound mine{};
+  to_mask(allowed, mine.mask);
+  mine.worker = me.role == Role::worker;
   std::vector<Bound> all(static_cast<std::size_t>(node_ranks));
-  const int rc = MPI_Allgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, node);
-  MPI_Comm_free(&node);
+  int rc = MPI_Bcast(&hw_cores, 1, MPI_INT, 0, node);
+  if (rc == MPI_SUCCESS) rc = MPI_Allgather(&mine, sizeof mine, MPI_BYTE, all.data(), sizeof mine, MPI_BYTE, node);
+  if (rc != MPI_SUCCESS) MPI_Comm_free(&node);
   PARSL_MPI_CHECK(rc);
+  bool standard = true;  // the block is core_block's over the node's measured cores
   if (me.role == Role::worker) {
     Machine::Seat seat;
     seat.node_cores = node_cores;
@@ -143,6 +130,7 @@ void choose_blocks(Job& job) {
       std::tie(seat.launcher_local, seat.launcher_ranks) = launcher_local_rank();
     }
     job.block = Machine::worker_block(seat);
+    standard = job.block == Machine::core_block(me.local_worker, me.node_workers, std::max(1, hw_cores));
     const bool inside = !seat.allowed.empty() && static_cast<int>(seat.allowed.size()) < node_cores;
     std::string allowed_text;
     for (int c : seat.allowed) allowed_text += (allowed_text.empty() ? "" : ",") + std::to_string(c);
@@ -153,15 +141,62 @@ void choose_blocks(Job& job) {
                               std::to_string(node_cores) + " cores (the host code's counted)"
                         : std::to_string(me.node_workers) + " workers share " + std::to_string(node_cores) + " cores";
   }
-  std::uint64_t block[kWords] = {};
-  to_mask(job.block, block);
-  std::vector<std::uint64_t> gathered(job.rank == 0 ? static_cast<std::size_t>(kWords * job.size) : 0);
-  PARSL_MPI_CHECK(MPI_Gather(block, kWords, MPI_UINT64_T, gathered.data(), kWords, MPI_UINT64_T, 0, job.channel->comm()));
+  // On the node: the lowest rank collects the blocks that are not standard, as
+  // {rank, mask words...} records.
+  constexpr int kRecord = 1 + kWords;
+  std::vector<std::uint64_t> record;
+  if (!standard) {
+    record.resize(kRecord);
+    record[0] = static_cast<std::uint64_t>(job.rank);
+    to_mask(job.block, record.data() + 1);
+  }
+  auto gatherv = [](const std::vector<std::uint64_t>& mine_words, MPI_Comm comm, int me_in, int n) {
+    std::vector<int> counts(me_in == 0 ? static_cast<std::size_t>(n) : 0), at;
+    const int count = static_cast<int>(mine_words.size());
+    PARSL_MPI_CHECK(MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
+    std::vector<std::uint64_t> out;
+    if (me_in == 0) {
+      at.resize(counts.size());
+      int total = 0;
+      for (std::size_t i = 0; i < counts.size(); ++i) at[i] = std::exchange(total, total + counts[i]);
+      out.resize(static_cast<std::size_t>(total));
+    }
+    PARSL_MPI_CHECK(MPI_Gatherv(mine_words.data(), count, MPI_UINT64_T, out.data(), counts.data(), at.data(),
+                                MPI_UINT64_T, 0, comm));
+    return out;
+  };
+  std::vector<std::uint64_t> node_records;
+  try {
+    node_records = gatherv(record, node, node_rank, node_ranks);
+  } catch (...) {
+    MPI_Comm_free(&node);
+    throw;
+  }
+  MPI_Comm_free(&node);
+  // Between the nodes' lowest ranks (rank 0 first: it is node 0's): hardware and records.
+  MPI_Comm leaders;
+  PARSL_MPI_CHECK(MPI_Comm_split(job.channel->comm(), node_rank == 0 ? 0 : MPI_UNDEFINED, me.node, &leaders));
+  if (leaders == MPI_COMM_NULL) return;
+  int lead_rank = 0, lead_size = 1;
+  MPI_Comm_rank(leaders, &lead_rank);
+  MPI_Comm_size(leaders, &lead_size);
+  std::vector<NodeHardware> hardware(job.rank == 0 ? static_cast<std::size_t>(lead_size) : 0);
+  std::vector<std::uint64_t> records;
+  try {
+    PARSL_MPI_CHECK(MPI_Gather(&hw, sizeof hw, MPI_BYTE, hardware.data(), sizeof hw, MPI_BYTE, 0, leaders));
+    records = gatherv(node_records, leaders, lead_rank, lead_size);
+  } catch (...) {
+    MPI_Comm_free(&leaders);
+    throw;
+  }
+  MPI_Comm_free(&leaders);
   if (job.rank != 0) return;
-  job.blocks.assign(static_cast<std::size_t>(job.size), {});
-  for (int r = 0; r < job.size; ++r)
+  job.hardware = std::move(hardware);
+  for (std::size_t i = 0; i + kRecord <= records.size(); i += kRecord) {
+    std::vector<int>& cores = job.blocks[static_cast<int>(records[i])];
     for (int c = 0; c < 64 * kWords; ++c)
-      if (gathered[static_cast<std::size_t>(r * kWords + c / 64)] >> (c % 64) & 1) job.blocks[static_cast<std::size_t>(r)].push_back(c);
+      if (records[i + 1 + static_cast<std::size_t>(c / 64)] >> (c % 64) & 1) cores.push_back(c);
+  }
 }
 
 // --parsl-mpi-emulate: the virtual tree instead of the real one. Every rank builds the same
@@ -268,13 +303,10 @@ int start_job(Job& job, Config& config, bool root_multiple) {
     return config_failure(rank, e.what());
   }
   try {
-    job.hardware = node_hardware(job.channel->comm(), job.topo);
-    choose_blocks(job);
+    gather_nodes(job);
   } catch (const std::exception& e) {
     job.abort(e);
   }
-  // From here on a worker or sub-master needs only its own place (and the root's capacity).
-  if (rank != 0) job.topo.keep_only(rank);
   return 0;
 }
 
@@ -286,7 +318,7 @@ int serve(Job& job) {
         status = submaster_loop(*job.vlink, job.topo, job.opts,
                                 rank_name(job.channel->comm(), job.rank) + " (virtual rank " +
                                     std::to_string(job.vlink->rank()) + ")");
-        const int depth = std::min(job.topo.place(job.vlink->rank()).depth, EmulationCounts::kLevels - 1);
+        const int depth = std::min(job.topo.depth_of(job.vlink->rank()), EmulationCounts::kLevels - 1);
         job.router->counts().byes[static_cast<std::size_t>(depth)] += 1;  // it said bye
       } else {
         status = host_loop(*job.router, job.opts);
@@ -297,7 +329,7 @@ int serve(Job& job) {
     return settle(job, status);
   }
   try {
-    status = job.topo.place(job.rank).role == Role::submaster
+    status = job.topo.role(job.rank) == Role::submaster
                  ? submaster_loop(*job.channel, job.topo, job.opts, rank_name(job.channel->comm(), job.rank))
                  : worker_loop(*job.channel, job.topo, job.opts, job.block, job.block_how);
   } catch (const std::exception& e) {
@@ -328,9 +360,11 @@ std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
     job.exec = e.get();
     config.executors.push_back(std::move(e));
   }
-  const Machine machine = Machine::from(job.topo, job.hardware, job.blocks);
-  std::vector<std::vector<int>>().swap(job.blocks);  // in the Machine now (one vector per rank was 15 MB at 262,144)
-  if (job.exec != nullptr) job.exec->attach(machine, job.opts);
+  Machine machine = Machine::from(job.topo, job.hardware, job.blocks);
+  WorkerBlocks().swap(job.blocks);  // in the Machine now, as is the hardware
+  std::vector<NodeHardware>().swap(job.hardware);
+  const std::string machine_text = job.plan ? std::string() : machine.describe();
+  if (job.exec != nullptr) job.exec->attach(std::move(machine), job.opts);
   std::unique_ptr<DataFlowKernel> dfk;
   try {
     dfk = std::make_unique<DataFlowKernel>(std::move(config));
@@ -348,7 +382,7 @@ std::unique_ptr<DataFlowKernel> start_kernel(Job& job, Config config) {
                      " workers, tree depth " + std::to_string(job.topo.depth()) + ", fan-out " +
                      std::to_string(o.fanout) + ", prefetch " + std::to_string(o.prefetch) + " to " +
                      std::to_string(std::max(o.prefetch, o.max_prefetch)) + "\n" + job.topo.describe() +
-                     machine.describe());
+                     machine_text);
   if (job.exec == nullptr)
     dfk->logger().warning("no MpiExecutor in the configuration: the " + std::to_string(job.size - 1) +
                           " other ranks stay idle");

@@ -30,7 +30,7 @@ struct Job {
   bool embedded = false;               // beside a host code: a Session, or parsl::run on part of the job
   std::vector<int> block;              // a worker: its cores (Machine::worker_block)
   std::string block_how;               // a worker: how they were chosen, for the log
-  std::vector<std::vector<int>> blocks;  // rank 0: every worker's, by rank
+  WorkerBlocks blocks;                   // rank 0: the workers' whose are not Machine::core_block's
   std::string error;                     // why the start or the run failed ("" if it did not)
   // --parsl-mpi-emulate: the plan, this rank's router, and (the root and the path's
   // sub-masters) its one virtual rank's link. `topo` is then the virtual tree.

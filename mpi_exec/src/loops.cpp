@@ -109,7 +109,7 @@ class UsageSampler {
 
 int worker_loop(Channel& ch, const Topology& topo, const MpiOptions& opts, const std::vector<int>& block,
                 const std::string& how) {
-  const RankPlace& me = topo.place(ch.rank());
+  const RankPlace me = topo.place(ch.rank());
   setenv("PARSL_WORKER_RANK", std::to_string(ch.rank()).c_str(), 1);
   int world = 0;  // embedded, the executor's ranks are not MPI_COMM_WORLD's
   MPI_Comm_rank(MPI_COMM_WORLD, &world);
@@ -216,7 +216,8 @@ UpMsg up_from(Dispatcher& d) {
 }  // namespace
 
 SubmasterNode::SubmasterNode(const RankPlace& me, int rank, std::size_t max_batch, std::int64_t tree_capacity)
-    : me_(me),
+    : parent_(me.parent),
+      children_(me.children),
       rank_(rank),
       d_(me.children, max_batch),
       note_budget_(tree_capacity <= 0 ? std::numeric_limits<std::int64_t>::max()
@@ -241,21 +242,21 @@ void SubmasterNode::hello(Link& link, std::string note) {
   UpMsg hello;  // credit comes from the children's own first messages, passed up as they arrive
   hello.notes.push_back(std::move(note));
   trim_notes(hello.notes);
-  link.send(me_.parent, kTagUp, encode(hello));
+  link.send(parent_, kTagUp, encode(hello));
 }
 
 void SubmasterNode::on_message(Link& link, int source, int tag, const std::string& bytes) {
-  if (tag == kTagDown && source == me_.parent) {
+  if (tag == kTagDown && source == parent_) {
     DownMsg m = decode_down(bytes, source);
     d_.push_tasks(std::move(m.tasks));
     for (std::uint64_t id : m.cancel) d_.cancel(id);
     if (m.control != Control::none) control_ = m.control;
-  } else if (tag == kTagShare && source == me_.parent) {
-    for (int c : me_.children) link.send(c, kTagShare, bytes);  // on at once, ahead of the tasks
+  } else if (tag == kTagShare && source == parent_) {
+    for (int c : children_) link.send(c, kTagShare, bytes);  // on at once, ahead of the tasks
   } else if (tag == kTagUp) {
     d_.on_up(source, decode_up(bytes, source));
   } else {
-    unexpected(rank_, source, tag, "sub-master", me_.parent);
+    unexpected(rank_, source, tag, "sub-master", parent_);
   }
 }
 
@@ -273,28 +274,28 @@ bool SubmasterNode::turn(Link& link) {
     trim_notes(up.notes);
     up.returned = std::move(unplaced);
     if (up.credit != 0 || !up.events.empty() || !up.notes.empty() || !up.returned.empty())
-      link.send(me_.parent, kTagUp, encode(up));
+      link.send(parent_, kTagUp, encode(up));
   }
   if (control_ != Control::none && !forwarded_ && d_.queued() == 0) {
     DownMsg stop;
     stop.control = control_;
     const std::string bytes = encode(stop);
-    for (int c : me_.children) link.send(c, kTagDown, bytes);
+    for (int c : children_) link.send(c, kTagDown, bytes);
     forwarded_ = true;
   }
-  if (forwarded_ && !done_ && d_.finished_children() == me_.children.size()) {
+  if (forwarded_ && !done_ && d_.finished_children() == children_.size()) {
     UpMsg bye = up_from(d_);
     trim_notes(bye.notes);
     bye.notes_dropped = notes_dropped_ + d_.notes_dropped();  // ours and our children's
     bye.bye = true;
-    link.send(me_.parent, kTagUp, encode(bye));
+    link.send(parent_, kTagUp, encode(bye));
     done_ = true;
   }
   return active;
 }
 
 int submaster_loop(Link& ch, const Topology& topo, const MpiOptions& opts, const std::string& name) {
-  const RankPlace& me = topo.place(ch.rank());
+  const RankPlace me = topo.place(ch.rank());
   SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch), topo.place(0).capacity);
   node.hello(ch, name + " on " + serial::this_host() + ": sub-master of " + std::to_string(me.children.size()) +
                      " ranks, capacity " + std::to_string(me.capacity));
@@ -322,7 +323,7 @@ int submaster_loop(Link& ch, const Topology& topo, const MpiOptions& opts, const
 
 void root_loop(Link& ch, const Topology& topo, MpiExecutor* exec, Logger* log,
                const std::function<bool()>& failed) {
-  const RankPlace& me = topo.place(0);
+  const RankPlace me = topo.place(0);
   RootCore root(me.children, exec ? static_cast<std::size_t>(exec->options().max_batch) : 512, {},
                 exec ? exec->shared_machine() : std::make_shared<const Machine>());
   // Where each worker is, for monitoring's `try` rows only: a table of every worker, which a

@@ -47,7 +47,8 @@ class SubmasterNode {
   const Dispatcher& dispatcher() const noexcept { return d_; }
 
  private:
-  const RankPlace& me_;
+  int parent_;
+  std::vector<int> children_;
   int rank_;
   Dispatcher d_;
   Control control_ = Control::none;

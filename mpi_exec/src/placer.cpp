@@ -20,18 +20,72 @@ std::string gib(std::uint64_t b) {
 
 // ---- Machine ----
 
-Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& hardware,
-                      const std::vector<std::vector<int>>& blocks) {
+namespace {
+// 0, 1, 2, ...: what standard blocks point into, shared by every node of every Machine.
+constexpr int kSharedCores = 4096;
+const int* shared_cores() {
+  static const std::vector<int> cores = [] {
+    std::vector<int> v(kSharedCores);
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }();
+  return cores.data();
+}
+}  // namespace
+
+CoreBlocks CoreBlocks::standard(int workers, int cores) {
+  CoreBlocks b;
+  b.standard_ = true;
+  b.workers_ = workers;
+  b.node_cores_ = std::max(1, cores);
+  b.share_ = std::max(1, b.node_cores_ / std::max(1, workers));
+  if (b.node_cores_ > kSharedCores) {  // a node beyond the shared numbers keeps its own
+    b.cores_.resize(static_cast<std::size_t>(b.node_cores_));
+    std::iota(b.cores_.begin(), b.cores_.end(), 0);
+  }
+  return b;
+}
+
+std::span<const int> CoreBlocks::operator[](std::size_t local) const {
+  if (standard_) {  // core_block: share_ cores from (local * share_) % cores, never wrapping
+    const std::size_t first = local * static_cast<std::size_t>(share_) % static_cast<std::size_t>(node_cores_);
+    return {(cores_.empty() ? shared_cores() : cores_.data()) + first, static_cast<std::size_t>(share_)};
+  }
+  return {cores_.data() + at_[local], static_cast<std::size_t>(at_[local + 1] - at_[local])};
+}
+
+void CoreBlocks::push_back(const std::vector<int>& block) {
+  if (standard_) {  // materialize the computed blocks first
+    CoreBlocks flat;
+    for (std::size_t l = 0; l < size(); ++l) {
+      const auto b = (*this)[l];
+      flat.push_back(std::vector<int>(b.begin(), b.end()));
+    }
+    *this = std::move(flat);
+  }
+  if (at_.empty()) at_.push_back(0);
+  cores_.insert(cores_.end(), block.begin(), block.end());
+  at_.push_back(static_cast<std::uint32_t>(cores_.size()));
+}
+
+void RankList::push_back(int rank) {
+  if (list_.empty() && (count_ == 0 || rank == first_ + static_cast<int>(count_))) {
+    if (count_ == 0) first_ = rank;
+    ++count_;
+    return;
+  }
+  if (list_.empty())
+    for (std::size_t i = 0; i < count_; ++i) list_.push_back(first_ + static_cast<int>(i));
+  list_.push_back(rank);
+}
+
+Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& hardware, const WorkerBlocks& blocks) {
   Machine m;
-  for (int r = 0; r < topo.size(); ++r) {
-    const RankPlace& p = topo.place(r);
-    if (p.role != Role::worker) continue;
-    const auto n = static_cast<std::size_t>(p.node);
-    if (m.nodes_.size() <= n) m.nodes_.resize(n + 1);
-    auto& node = m.nodes_[n];
-    if (node.workers.size() < static_cast<std::size_t>(p.node_workers))
-      node.workers.resize(static_cast<std::size_t>(p.node_workers), -1);
-    node.workers[static_cast<std::size_t>(p.local_worker)] = r;
+  // A node's workers, in local-worker order, are its ranks but its head, by rank.
+  m.nodes_.resize(static_cast<std::size_t>(topo.nodes()));
+  for (int r = 1; r < topo.size(); ++r) {
+    if (topo.role(r) != Role::worker) continue;
+    m.nodes_[static_cast<std::size_t>(topo.node_of(r))].workers.push_back(r);
   }
   for (std::size_t n = 0; n < m.nodes_.size(); ++n) {
     auto& node = m.nodes_[n];
@@ -39,12 +93,16 @@ Machine Machine::from(const Topology& topo, const std::vector<NodeHardware>& har
     node.hw.cores = std::max(1, node.hw.cores);
     node.hw.numa = std::max(1, node.hw.numa);
     const int W = static_cast<int>(node.workers.size());
+    node.blocks = CoreBlocks::standard(W, node.hw.cores);
+    node.share = std::max(1, node.hw.cores / std::max(1, W));
+    bool own = false;  // some worker's block is its own
+    for (int l = 0; l < W && !own; ++l) own = blocks.contains(node.workers[static_cast<std::size_t>(l)]);
+    if (!own) continue;
     node.blocks = CoreBlocks{};
     node.share = 0;
     for (int l = 0; l < W; ++l) {
-      const int r = node.workers[static_cast<std::size_t>(l)];
-      std::vector<int> b;
-      if (r >= 0 && static_cast<std::size_t>(r) < blocks.size()) b = blocks[static_cast<std::size_t>(r)];
+      const auto it = blocks.find(node.workers[static_cast<std::size_t>(l)]);
+      std::vector<int> b = it != blocks.end() ? it->second : std::vector<int>{};
       if (b.empty()) b = core_block(l, W, node.hw.cores);
       node.share = node.share == 0 ? static_cast<int>(b.size()) : std::min(node.share, static_cast<int>(b.size()));
       node.blocks.push_back(b);
@@ -130,7 +188,8 @@ void Machine::check(const std::string& app, const Resources& need) const {
 
 std::string Machine::describe() const {
   std::string out = std::to_string(nodes_.size()) + (nodes_.size() == 1 ? " node" : " nodes") + " for placed tasks:";
-  for (std::size_t n = 0; n < nodes_.size(); ++n) {
+  constexpr std::size_t kMost = 16;
+  for (std::size_t n = 0; n < std::min(nodes_.size(), kMost); ++n) {
     const Node& node = nodes_[n];
     out += " node " + std::to_string(n) + " " + std::to_string(node.workers.size()) + " workers x " +
            std::to_string(node.share) + " cores (" + std::to_string(node.hw.cores) + " cores, " +
@@ -138,6 +197,7 @@ std::string Machine::describe() const {
            (node.hw.memory > 0 ? gib(node.hw.memory) : std::string("memory unknown")) + ")";
     if (n + 1 < nodes_.size()) out += ";";
   }
+  if (nodes_.size() > kMost) out += " and " + std::to_string(nodes_.size() - kMost) + " more nodes";
   return out;
 }
 

@@ -117,10 +117,43 @@ TEST(Machine, WorkersKeepInsideTheirLaunchersBindingAndCountTheHostCodesRanks) {
 
   std::vector<int> node_of_rank{0, 0, 0};
   const Topology topo = Topology::build(node_of_rank, 64, 0);
-  const Machine m = Machine::from(topo, {NodeHardware{4, 1, 0, 0}}, {{}, {1}, {2, 3}});
+  const Machine m = Machine::from(topo, {NodeHardware{4, 1, 0, 0}}, {{1, {1}}, {2, {2, 3}}});
   ASSERT_EQ(m.nodes().size(), 1U);
   EXPECT_EQ(m.nodes()[0].blocks, (std::vector<std::vector<int>>{{1}, {2, 3}}));
   EXPECT_EQ(m.nodes()[0].share, 1);  // the smallest block
+  // Only one worker's own block: the other gets core_block's.
+  const Machine one = Machine::from(topo, {NodeHardware{4, 1, 0, 0}}, {{2, {3}}});
+  EXPECT_EQ(one.nodes()[0].blocks, (std::vector<std::vector<int>>{{0, 1}, {3}}));
+  EXPECT_EQ(one.nodes()[0].share, 1);
+}
+
+TEST(Machine, StandardBlocksAreComputedAndKeptPerNodeNotPerWorker) {
+  // 3 nodes of 9 ranks on 8 cores, then a node of 17 ranks (oversubscribed: 16 workers on
+  // 8 cores), consecutive: the Machine keeps each node's cores and its first worker.
+  std::vector<int> node_of_rank;
+  for (int n = 0; n < 3; ++n) node_of_rank.insert(node_of_rank.end(), 9, n);
+  node_of_rank.insert(node_of_rank.end(), 17, 3);
+  const Topology topo = Topology::build(node_of_rank, 64, 0);
+  const std::vector<NodeHardware> hw(4, NodeHardware{8, 1, 0, 0});
+  const Machine m = Machine::from(topo, hw);
+  ASSERT_EQ(m.nodes().size(), 4U);
+  for (std::size_t n = 0; n < 4; ++n) {
+    const auto& node = m.nodes()[n];
+    const int W = static_cast<int>(node.workers.size());
+    EXPECT_EQ(W, n == 0 ? 8 : n < 3 ? 8 : 16);
+    for (int l = 0; l < W; ++l) {
+      const auto got = node.blocks[static_cast<std::size_t>(l)];
+      EXPECT_EQ(std::vector<int>(got.begin(), got.end()), Machine::core_block(l, W, 8)) << "node " << n << " worker " << l;
+      EXPECT_EQ(node.workers[static_cast<std::size_t>(l)], n == 0 ? 1 + l : 9 * static_cast<int>(n) + 1 + l);
+    }
+    EXPECT_EQ(node.share, W > 8 ? 1 : 8 / W);
+    EXPECT_EQ(node.blocks.bytes(), 0u);  // computed, not a block per worker
+  }
+  // Ranks of a node that are not consecutive are kept as a list, in order.
+  const Topology scattered = Topology::build({0, 1, 0, 1, 0}, 64, 0);
+  const Machine s = Machine::from(scattered, {NodeHardware{2, 1, 0, 0}, NodeHardware{2, 1, 0, 0}});
+  EXPECT_EQ(s.nodes()[0].workers, (std::vector<int>{2, 4}));
+  EXPECT_EQ(s.nodes()[1].workers, (std::vector<int>{3}));
 }
 
 TEST(Placer, AnMpiTaskGoesToTheFewestNodesAndStartsWhenAllItsWorkersAreReady) {

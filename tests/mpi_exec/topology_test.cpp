@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
 #include "parsl/mpi_exec/topology.hpp"
 #include "parsl/runtime/errors.hpp"
+#include "topology_reference.hpp"
 
 namespace {
 
@@ -16,25 +18,29 @@ std::vector<int> nodes_of(int ranks, int per_node) {
   return v;
 }
 
-// Every rank but the root has a parent that lists it; worker count and capacities add up.
+// Every rank but the root is listed once, by its parent; depths, worker count and
+// capacities add up. O(ranks): places are computed, so only sub-masters' are asked for.
 void check_consistent(const Topology& t, int prefetch) {
   int workers = 0;
-  for (int r = 1; r < t.size(); ++r) {
-    const auto& p = t.place(r);
-    ASSERT_GE(p.parent, 0);
-    const auto& kids = t.place(p.parent).children;
-    EXPECT_EQ(std::count(kids.begin(), kids.end(), r), 1) << "rank " << r;
-    EXPECT_EQ(p.depth, t.place(p.parent).depth + 1);
-    if (p.role == Role::worker) {
+  std::vector<char> listed(static_cast<std::size_t>(t.size()), 0);
+  for (int r = 0; r < t.size(); ++r) {
+    if (t.role(r) == Role::worker) {
       ++workers;
-      EXPECT_EQ(p.capacity, 1 + prefetch);
-      EXPECT_TRUE(p.children.empty());
+      EXPECT_EQ(t.capacity(r), 1 + prefetch);
+      continue;
     }
+    const auto p = t.place(r);
+    std::int64_t cap = 0;
+    for (int c : p.children) {
+      ASSERT_EQ(t.parent(c), r) << "rank " << c;
+      EXPECT_EQ(t.depth_of(c), p.depth + 1);
+      EXPECT_EQ(listed[static_cast<std::size_t>(c)]++, 0) << "rank " << c << " listed twice";
+      cap += t.capacity(c);
+    }
+    EXPECT_EQ(cap, p.capacity) << "rank " << r;
   }
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), 1), t.size() - 1);
   EXPECT_EQ(workers, t.workers());
-  std::int64_t cap = 0;
-  for (int c : t.place(0).children) cap += t.place(c).capacity;
-  EXPECT_EQ(cap, t.place(0).capacity);
   EXPECT_EQ(t.place(0).capacity, static_cast<std::int64_t>(workers) * (1 + prefetch));
 }
 
@@ -78,7 +84,8 @@ TEST(Topology, SmallFanOutGivesDeeperTrees) {
 
 std::size_t most_children(const Topology& t) {
   std::size_t widest = 0;
-  for (int r = 0; r < t.size(); ++r) widest = std::max(widest, t.place(r).children.size());
+  for (int r = 0; r < t.size(); ++r)
+    if (t.role(r) != Role::worker) widest = std::max(widest, t.place(r).children.size());
   return widest;
 }
 
@@ -136,21 +143,88 @@ TEST(Topology, BadParametersAreNamed) {
 }  // namespace
 
 namespace {
-TEST(Topology, KeepOnlyLeavesARankItsOwnPlaceAndTheRoots) {
-  auto t = Topology::build(nodes_of(64, 4), 4, 1);
-  const int rank = 37;
-  const parsl::mpi::RankPlace before = t.place(rank);
-  const auto root_capacity = t.place(0).capacity;
-  const int size = t.size(), workers = t.workers(), depth = t.depth();
-  t.keep_only(rank);
-  EXPECT_EQ(t.place(rank).parent, before.parent);
-  EXPECT_EQ(t.place(rank).children, before.children);
-  EXPECT_EQ(t.place(rank).capacity, before.capacity);
-  EXPECT_EQ(t.place(0).capacity, root_capacity);
-  EXPECT_EQ(t.size(), size);
-  EXPECT_EQ(t.workers(), workers);
-  EXPECT_EQ(t.depth(), depth);
-  EXPECT_THROW((void)t.place(5), std::out_of_range);
-  EXPECT_NE(t.describe().find("rank 37:"), std::string::npos);
+// The compact tree against the one that stored every place (topology_reference.hpp), rank by
+// rank, for layouts of every kind: consecutive nodes or not, nodes of one rank (lone workers,
+// some promoted to lead a group), several fan-outs and prefetches.
+void expect_same_as_reference(const std::vector<int>& node_of, int fanout, int prefetch) {
+  const auto t = Topology::build(node_of, fanout, prefetch);
+  const auto ref = topology_reference::reference_build(node_of, fanout, prefetch);
+  ASSERT_EQ(t.size(), static_cast<int>(node_of.size()));
+  EXPECT_EQ(t.workers(), ref.workers);
+  EXPECT_EQ(t.depth(), ref.depth);
+  for (int r = 0; r < t.size(); ++r) {
+    const auto& want = ref.places_[static_cast<std::size_t>(r)];
+    const auto got = t.place(r);
+    SCOPED_TRACE("rank " + std::to_string(r) + " of " + std::to_string(t.size()) + ", fan-out " +
+                 std::to_string(fanout));
+    EXPECT_EQ(got.role, want.role);
+    EXPECT_EQ(got.parent, want.parent);
+    EXPECT_EQ(got.children, want.children);
+    EXPECT_EQ(got.depth, want.depth);
+    EXPECT_EQ(got.capacity, want.capacity);
+    EXPECT_EQ(got.node, want.node);
+    EXPECT_EQ(got.local_worker, want.local_worker);
+    EXPECT_EQ(got.node_workers, want.node_workers);
+    EXPECT_EQ(t.role(r), want.role);
+    EXPECT_EQ(t.parent(r), want.parent);
+    EXPECT_EQ(t.depth_of(r), want.depth);
+    EXPECT_EQ(t.capacity(r), want.capacity);
+    EXPECT_EQ(t.node_of(r), want.node);
+    // The subtree, counted from the stored places.
+    std::int64_t ranks = 0;
+    std::vector<int> stack{r};
+    while (!stack.empty()) {
+      const int v = stack.back();
+      stack.pop_back();
+      ++ranks;
+      for (int c : ref.places_[static_cast<std::size_t>(v)].children) stack.push_back(c);
+    }
+    EXPECT_EQ(t.subtree_ranks(r), ranks);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(Topology, ComputedPlacesAreThoseOfTheStoredTree) {
+  std::mt19937 rng(12345);
+  for (int fanout : {2, 3, 4, 64})
+    for (int ranks : {1, 2, 3, 7, 20, 61, 200}) {
+      for (int per : {1, 2, 3, 5}) expect_same_as_reference(nodes_of(ranks, per), fanout, per % 3);
+      // Nodes of uneven sizes, some of one rank, in runs.
+      std::vector<int> runs;
+      for (int node = 0; static_cast<int>(runs.size()) < ranks; ++node)
+        for (int k = 1 + static_cast<int>(rng() % 4); k > 0 && static_cast<int>(runs.size()) < ranks; --k) runs.push_back(node);
+      expect_same_as_reference(runs, fanout, 1);
+      // Round-robin placement (--map-by node), and nodes named by any integers in any order.
+      std::vector<int> scattered(static_cast<std::size_t>(ranks));
+      for (int r = 0; r < ranks; ++r) scattered[static_cast<std::size_t>(r)] = 1000 - 7 * static_cast<int>(rng() % 9);
+      expect_same_as_reference(scattered, fanout, 0);
+      std::vector<int> cyclic(static_cast<std::size_t>(ranks));
+      for (int r = 0; r < ranks; ++r) cyclic[static_cast<std::size_t>(r)] = r % 6;
+      expect_same_as_reference(cyclic, fanout, 2);
+      if (HasFailure()) return;
+    }
+}
+
+TEST(Topology, HoldsOnlyWhatGrowsWithTheNodesNotWithTheWorkers) {
+  // What rank 0 keeps of the tree: per node and per level entry, never per rank, when each
+  // node's ranks are consecutive (emulation, and launchers' default placement).
+  const auto narrow = Topology::build_consecutive(std::vector<int>(8192, 5), 64, 0);
+  const auto wide = Topology::build_consecutive(std::vector<int>(8192, 129), 64, 0);
+  EXPECT_EQ(wide.workers(), 8192 * 128);
+  EXPECT_LT(wide.bytes(), 1u << 20);        // under 1 MiB for 1,048,576 workers
+  EXPECT_EQ(wide.bytes(), narrow.bytes());  // the same for 4 or 128 workers per node
+  const auto built = Topology::build(nodes_of(8192 * 129, 129), 64, 0);
+  EXPECT_EQ(built.bytes(), wide.bytes());   // from a rank's node list, the same
+  // Ranks scattered over the nodes: 12 bytes per rank more (the node of each, and back).
+  std::vector<int> cyclic(1000);
+  for (int r = 0; r < 1000; ++r) cyclic[static_cast<std::size_t>(r)] = r % 10;
+  EXPECT_GE(Topology::build(cyclic, 64, 0).bytes(), 12u * 1000u);
+}
+
+TEST(Topology, ARankOutsideTheTreeIsAnError) {
+  const auto t = Topology::build(nodes_of(12, 4), 4, 0);
+  EXPECT_THROW((void)t.place(12), std::out_of_range);
+  EXPECT_THROW((void)t.parent(-1), std::out_of_range);
+  EXPECT_THROW(Topology::build_consecutive({4, 0, 4}, 4, 0), parsl::ConfigError);
 }
 }  // namespace

@@ -35,45 +35,70 @@ struct NodeHardware {
 /// other ranks on the node when the job has some outside the executor (embedding). When
 /// workers outnumber cores (oversubscription) a worker's block is the one core it shares,
 /// and a worker still counts as one core: a task of k cores takes k workers.
-/// Each worker's logical cores, in local-worker order, stored flat: one allocation per node
-/// rather than one per worker (at 262,144 workers, 15 MB of rank 0's memory).
+/// Each worker's logical cores, in local-worker order. A node whose workers all have
+/// Machine::core_block's blocks (the usual case) keeps only their count and share; one with other
+/// blocks keeps them flat, one allocation per node rather than one per worker (at 262,144
+/// workers, 15 MB of rank 0's memory).
 class CoreBlocks {
  public:
-  std::span<const int> operator[](std::size_t local) const {
-    return {cores_.data() + at_[local], static_cast<std::size_t>(at_[local + 1] - at_[local])};
-  }
-  std::size_t size() const noexcept { return at_.empty() ? 0 : at_.size() - 1; }
-  void push_back(const std::vector<int>& block) {
-    if (at_.empty()) at_.push_back(0);
-    cores_.insert(cores_.end(), block.begin(), block.end());
-    at_.push_back(static_cast<std::uint32_t>(cores_.size()));
-  }
+  /// core_block(l, workers, cores) for every worker l.
+  static CoreBlocks standard(int workers, int cores);
+  std::span<const int> operator[](std::size_t local) const;
+  std::size_t size() const noexcept { return standard_ ? static_cast<std::size_t>(workers_) : (at_.empty() ? 0 : at_.size() - 1); }
+  void push_back(const std::vector<int>& block);
   bool operator==(const std::vector<std::vector<int>>& blocks) const {
     if (blocks.size() != size()) return false;
     for (std::size_t l = 0; l < blocks.size(); ++l)
       if (!std::equal(blocks[l].begin(), blocks[l].end(), (*this)[l].begin(), (*this)[l].end())) return false;
     return true;
   }
+  std::size_t bytes() const noexcept { return 4 * (cores_.capacity() + at_.capacity()); }
 
  private:
-  std::vector<int> cores_;
+  bool standard_ = false;
+  int workers_ = 0, share_ = 1, node_cores_ = 1;  // standard: the blocks are computed
+  std::vector<int> cores_;  // the blocks; standard: empty (shared numbers), or 0 .. cores - 1
   std::vector<std::uint32_t> at_;  // where each block starts in cores_, and the end
 };
+
+/// Ranks in order; consecutive ones (a node's workers, as launchers place them) are kept as
+/// the first and a count.
+class RankList {
+ public:
+  int operator[](std::size_t i) const { return list_.empty() ? first_ + static_cast<int>(i) : list_[i]; }
+  std::size_t size() const noexcept { return list_.empty() ? count_ : list_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  void push_back(int rank);
+  bool operator==(const std::vector<int>& ranks) const {
+    if (ranks.size() != size()) return false;
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+      if (ranks[i] != (*this)[i]) return false;
+    return true;
+  }
+
+ private:
+  int first_ = 0;
+  std::size_t count_ = 0;
+  std::vector<int> list_;  // once they are not consecutive
+};
+
+/// Worker rank -> its logical cores, for the workers whose block is not core_block's.
+using WorkerBlocks = std::unordered_map<int, std::vector<int>>;
 
 class Machine {
  public:
   struct Node {
     NodeHardware hw;
-    std::vector<int> workers;  ///< ranks, in local-worker order
+    RankList workers;          ///< ranks, in local-worker order
     CoreBlocks blocks;         ///< each worker's logical cores, in local-worker order
     int share = 1;                         ///< cores per worker (the smallest block)
   };
   Machine() = default;
   /// `hardware[n]` describes node n of `topo` (missing entries: one core, no GPU).
-  /// `blocks[r]`: worker rank r's cores as it chose them (worker_block); missing or empty:
-  /// core_block's.
+  /// `blocks`: the workers whose cores (as they chose them, worker_block) are not
+  /// core_block's; every other worker has core_block's.
   static Machine from(const Topology& topo, const std::vector<NodeHardware>& hardware,
-                      const std::vector<std::vector<int>>& blocks = {});
+                      const WorkerBlocks& blocks = {});
 
   /// The logical cores of worker `local` of `workers` on a node of `cores` cores.
   static std::vector<int> core_block(int local, int workers, int cores);

@@ -4,6 +4,7 @@
 /// to whom. Computed identically on every rank from the node of each rank.
 
 #include <cstdint>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,32 +39,59 @@ class Topology {
  public:
   /// `node_of_rank[r]` is the node of rank r (any integers; equal means same node).
   static Topology build(const std::vector<int>& node_of_rank, int fanout, int prefetch);
+  /// Nodes of consecutive ranks: node n has `ranks_of_node[n]` ranks (at least 1 each), the
+  /// first node starting at rank 0. What emulation uses, without a vector over every rank.
+  static Topology build_consecutive(const std::vector<int>& ranks_of_node, int fanout, int prefetch);
 
-  /// Throws std::out_of_range for a rank that is not kept (see keep_only).
-  const RankPlace& place(int rank) const {
-    if (kept_.empty()) return places_.at(static_cast<std::size_t>(rank));
-    for (std::size_t i = 0; i < kept_.size(); ++i)
-      if (kept_[i] == rank) return places_[i];
-    throw std::out_of_range("the tree on this rank keeps only its own place and the root's, not rank " +
-                            std::to_string(rank) + "'s");
-  }
+  /// A rank's place, computed from the tree's per-node description (its children: a node's
+  /// workers and at most fanout - 1 per level it leads). Throws std::out_of_range for a rank
+  /// outside the tree.
+  RankPlace place(int rank) const;
+  /// Parts of place(rank), without building its list of children.
+  Role role(int rank) const;
+  int parent(int rank) const;
+  int depth_of(int rank) const;
+  int node_of(int rank) const;
+  std::int64_t capacity(int rank) const;
+  /// Ranks in the subtree under `rank`, itself included, and workers among them.
+  std::int64_t subtree_ranks(int rank) const;
+  std::int64_t subtree_workers(int rank) const { return capacity(rank) / (1 + prefetch_); }
+
   int size() const { return size_; }
-  /// Forgets every place but `rank`'s and the root's: what a worker or sub-master needs once
-  /// the job has started. Every rank builds the whole tree (about 64 bytes per rank, so 17 MB
-  /// on each of 262,144 ranks); keeping two places makes it O(1). size(), workers() and
-  /// depth() stay those of the whole tree.
-  void keep_only(int rank);
   int workers() const { return workers_; }
   int depth() const { return depth_; }
-  /// One line per rank, for the log.
-  std::string describe() const;
+  int nodes() const { return static_cast<int>(node_start_.size()) - 1; }
+  /// The bytes it holds: O(nodes) when every node's ranks are consecutive (as launchers
+  /// place them by default, and as emulation does), plus 12 per rank otherwise.
+  std::size_t bytes() const;
+  /// One line per rank, for the log: the first `most`, then how many more.
+  std::string describe(int most = 64) const;
 
  private:
-  std::vector<RankPlace> places_;
-  std::vector<int> kept_;  // after keep_only: the ranks of places_, in order
-  int size_ = 0;
-  int workers_ = 0;
-  int depth_ = 0;
+  // A head (a node's lowest rank, other than rank 0's node) at one level of grouping: level
+  // 0 lists every head, level k + 1 the leader of each group of `fanout` at level k.
+  struct Entry {
+    std::int32_t rank;
+    std::int32_t parent;    // final: where it hangs in the tree
+    std::int64_t workers;   // workers in its subtree, as far as levels <= this one
+    std::int64_t ranks;     // ranks in that subtree, itself included
+    std::int32_t depth;     // final
+    bool sub;               // a sub-master (so far)
+  };
+  static Topology finish(Topology t, int fanout, int prefetch);
+  int node_size(int node) const { return node_start_[static_cast<std::size_t>(node) + 1] - node_start_[static_cast<std::size_t>(node)]; }
+  int rank_at(int node, int index) const;  // the index-th lowest rank of a node
+  int index_in_node(int rank, int node) const;
+  const Entry& top_entry(int node) const;  // a head's entry at the highest level it reaches
+
+  int size_ = 0, fanout_ = 2, prefetch_ = 0, workers_ = 0, depth_ = 0;
+  std::vector<std::int32_t> node_start_;  // per node (in order of lowest rank), then the end
+  std::vector<std::int32_t> members_;     // ranks by node; empty when every node is consecutive
+  std::vector<std::int32_t> node_of_;     // per rank; empty when every node is consecutive
+  std::vector<std::int32_t> index_;       // per rank, its index in its node; likewise
+  std::vector<std::int32_t> head_pos_;    // per node: position at level 0 (-1: rank 0's node)
+  std::vector<std::int8_t> top_;          // per node: the highest level its head reaches
+  std::vector<std::vector<Entry>> levels_;
 };
 
 }  // namespace parsl::mpi
