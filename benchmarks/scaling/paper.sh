@@ -53,6 +53,16 @@ run() {
   tail -1 "$runs"
 }
 
+# min_ranks NODESxWORKERS [options]: the fewest real ranks that can emulate that tree (2, or
+# what the plan's error says it needs).
+min_ranks() {
+  local err
+  err=$(timeout 120 mpirun -np 2 "$perf" --parsl-run-dir=none --parsl-mpi-emulate="$1" "${@:2}" --tasks=1 2>&1 >/dev/null) \
+    && { echo 2; return; }
+  echo "$err" | grep -o 'needs at least [0-9]*' | grep -o '[0-9]*$' | head -1 | grep . \
+    || { echo "paper.sh: cannot tell how many ranks --parsl-mpi-emulate=$1 needs: $err" >&2; exit 1; }
+}
+
 for exp in $only; do
   case $exp in
     strong | weak)
@@ -78,7 +88,10 @@ for exp in $only; do
       for np in 2 4 8 16 32 64; do
         nodes=$(( np < 4 ? 1 : np / 4 )) per=$(( np < 4 ? np - 1 : 3 ))
         workers=$(( nodes * per ))
-        ehost=$ranks
+        # The emulated run on as few real ranks as its plan allows (the root, the path's
+        # sub-masters, one host), so that at 2 and 4 ranks it has no more processes than
+        # the real run on the 2 cores.
+        ehost=$(min_ranks "${nodes}x${per}" --parsl-mpi-fanout=4)
         for rep in $(seq 1 "$repeats"); do
           for mode in real emulated; do
             if [ $mode = real ]; then
