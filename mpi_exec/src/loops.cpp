@@ -296,7 +296,7 @@ bool SubmasterNode::turn(Link& link) {
 
 int submaster_loop(Link& ch, const Topology& topo, const MpiOptions& opts, const std::string& name) {
   const RankPlace me = topo.place(ch.rank());
-  SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch), topo.place(0).capacity);
+  SubmasterNode node(me, ch.rank(), static_cast<std::size_t>(opts.max_batch), topo.capacity(0));
   node.hello(ch, name + " on " + serial::this_host() + ": sub-master of " + std::to_string(me.children.size()) +
                      " ranks, capacity " + std::to_string(me.capacity));
   Backoff backoff;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "parsl/runtime/errors.hpp"
 #include "parsl/runtime/try_runner.hpp"
@@ -55,14 +56,7 @@ std::span<const int> CoreBlocks::operator[](std::size_t local) const {
 }
 
 void CoreBlocks::push_back(const std::vector<int>& block) {
-  if (standard_) {  // materialize the computed blocks first
-    CoreBlocks flat;
-    for (std::size_t l = 0; l < size(); ++l) {
-      const auto b = (*this)[l];
-      flat.push_back(std::vector<int>(b.begin(), b.end()));
-    }
-    *this = std::move(flat);
-  }
+  if (standard_) throw std::logic_error("CoreBlocks::push_back on standard blocks");
   if (at_.empty()) at_.push_back(0);
   cores_.insert(cores_.end(), block.begin(), block.end());
   at_.push_back(static_cast<std::uint32_t>(cores_.size()));

@@ -28,13 +28,6 @@ struct NodeHardware {
   char host[64] = {};        ///< the node's host name (for a bash task's $PARSL_MPI_PREFIX)
 };
 
-/// The job's workers, node by node. Each worker owns a block of its node's cores, as
-/// `worker_block` chooses and the worker binds (when pinning is on): by default `share` =
-/// cores / workers (at least 1) consecutive cores in hwloc's logical order (`core_block`);
-/// inside the CPU set a launcher bound the rank to, when it did; counting the program's
-/// other ranks on the node when the job has some outside the executor (embedding). When
-/// workers outnumber cores (oversubscription) a worker's block is the one core it shares,
-/// and a worker still counts as one core: a task of k cores takes k workers.
 /// Each worker's logical cores, in local-worker order. A node whose workers all have
 /// Machine::core_block's blocks (the usual case) keeps only their count and share; one with other
 /// blocks keeps them flat, one allocation per node rather than one per worker (at 262,144
@@ -45,6 +38,7 @@ class CoreBlocks {
   static CoreBlocks standard(int workers, int cores);
   std::span<const int> operator[](std::size_t local) const;
   std::size_t size() const noexcept { return standard_ ? static_cast<std::size_t>(workers_) : (at_.empty() ? 0 : at_.size() - 1); }
+  /// Appends a worker's block (to blocks that are not standard).
   void push_back(const std::vector<int>& block);
   bool operator==(const std::vector<std::vector<int>>& blocks) const {
     if (blocks.size() != size()) return false;
@@ -85,6 +79,13 @@ class RankList {
 /// Worker rank -> its logical cores, for the workers whose block is not core_block's.
 using WorkerBlocks = std::unordered_map<int, std::vector<int>>;
 
+/// The job's workers, node by node. Each worker owns a block of its node's cores, as
+/// `worker_block` chooses and the worker binds (when pinning is on): by default `share` =
+/// cores / workers (at least 1) consecutive cores in hwloc's logical order (`core_block`);
+/// inside the CPU set a launcher bound the rank to, when it did; counting the program's
+/// other ranks on the node when the job has some outside the executor (embedding). When
+/// workers outnumber cores (oversubscription) a worker's block is the one core it shares,
+/// and a worker still counts as one core: a task of k cores takes k workers.
 class Machine {
  public:
   struct Node {
