@@ -19,27 +19,52 @@ namespace parsl::detail {
 namespace {
 
 // Parsl's tables, column for column (parsl/monitoring/db_manager.py), as SQLAlchemy creates
-// them in SQLite; then our indexes (Parsl #2127: without them the database is unqueryable
-// at hundreds of thousands of tasks).
+// them in SQLite, except three: a task's life is one row per try in `task_life` (ours), and
+// `task`, `try` and `status` are views of it with Parsl's columns. A no-op task is then one
+// INSERT, where Parsl's tables take seven rows (docs/performance.md, "Monitoring").
+//
+// task_life: a row per try, plus a row for a task that ends without one (a dependency
+// failure, a memo hit, a failure before its launch). The task's own columns are on its
+// first row (is_task = 1). A try's row has its launch time; its end state and time (or the
+// task's, on a row without a try) are end_state and end_time. States other than those a
+// row implies (pending, launched, running, running_ended, the end) go to status_other.
 constexpr const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS workflow (
   run_id TEXT NOT NULL PRIMARY KEY, workflow_name TEXT, workflow_version TEXT,
   time_began DATETIME NOT NULL, time_completed DATETIME, host TEXT NOT NULL, user TEXT NOT NULL,
   rundir TEXT NOT NULL, tasks_failed_count INTEGER NOT NULL, tasks_completed_count INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS task (
-  task_id INTEGER NOT NULL, run_id TEXT NOT NULL, task_depends TEXT, task_func_name TEXT NOT NULL,
-  task_memoize TEXT NOT NULL, task_hashsum TEXT, task_inputs TEXT, task_outputs TEXT, task_stdin TEXT,
-  task_stdout TEXT, task_stderr TEXT, task_time_invoked DATETIME, task_time_returned DATETIME,
-  task_fail_count INTEGER NOT NULL, task_fail_cost FLOAT NOT NULL, PRIMARY KEY (task_id, run_id));
-CREATE TABLE IF NOT EXISTS try (
-  try_id INTEGER NOT NULL, task_id INTEGER NOT NULL, run_id TEXT NOT NULL, block_id TEXT, hostname TEXT,
-  task_executor TEXT NOT NULL, task_try_time_launched DATETIME, task_try_time_running DATETIME,
-  task_try_time_returned DATETIME, task_fail_history TEXT, task_joins TEXT,
-  worker_rank INTEGER, worker_cores TEXT, task_try_time_running_ended DATETIME,
-  PRIMARY KEY (try_id, task_id, run_id));
-CREATE TABLE IF NOT EXISTS status (
+CREATE TABLE IF NOT EXISTS task_life (
+  task_id INTEGER NOT NULL, run_id TEXT NOT NULL, try_id INTEGER NOT NULL, is_task INTEGER NOT NULL,
+  task_depends TEXT, task_func_name TEXT, task_memoize TEXT, task_hashsum TEXT, task_inputs TEXT,
+  task_outputs TEXT, task_stdin TEXT, task_stdout TEXT, task_stderr TEXT, task_time_invoked DATETIME,
+  task_time_returned DATETIME, task_fail_count INTEGER, task_fail_cost FLOAT,
+  block_id TEXT, hostname TEXT, task_executor TEXT, task_try_time_launched DATETIME,
+  task_try_time_running DATETIME, task_try_time_running_ended DATETIME, task_fail_history TEXT,
+  worker_rank INTEGER, worker_cores TEXT, end_state TEXT, end_time DATETIME);
+CREATE TABLE IF NOT EXISTS status_other (
   task_id INTEGER NOT NULL, task_status_name TEXT NOT NULL, timestamp DATETIME NOT NULL,
-  run_id TEXT NOT NULL, try_id INTEGER NOT NULL, PRIMARY KEY (task_id, run_id, task_status_name, timestamp));
+  run_id TEXT NOT NULL, try_id INTEGER NOT NULL);
+CREATE VIEW IF NOT EXISTS task AS SELECT
+  task_id, run_id, task_depends, task_func_name, task_memoize, task_hashsum, task_inputs, task_outputs,
+  task_stdin, task_stdout, task_stderr, task_time_invoked, task_time_returned, task_fail_count, task_fail_cost
+  FROM task_life WHERE is_task = 1;
+CREATE VIEW IF NOT EXISTS try AS SELECT
+  try_id, task_id, run_id, block_id, hostname, task_executor, task_try_time_launched, task_try_time_running,
+  end_time AS task_try_time_returned, task_fail_history, NULL AS task_joins, worker_rank, worker_cores,
+  task_try_time_running_ended
+  FROM task_life WHERE task_try_time_launched IS NOT NULL;
+CREATE VIEW IF NOT EXISTS status AS
+  SELECT task_id, 'pending' AS task_status_name, task_time_invoked AS timestamp, run_id, 0 AS try_id
+    FROM task_life WHERE is_task = 1 AND task_time_invoked IS NOT NULL
+  UNION ALL SELECT task_id, 'launched', task_try_time_launched, run_id, try_id
+    FROM task_life WHERE task_try_time_launched IS NOT NULL
+  UNION ALL SELECT task_id, 'running', task_try_time_running, run_id, try_id
+    FROM task_life WHERE task_try_time_running IS NOT NULL
+  UNION ALL SELECT task_id, 'running_ended', task_try_time_running_ended, run_id, try_id
+    FROM task_life WHERE task_try_time_running_ended IS NOT NULL
+  UNION ALL SELECT task_id, end_state, end_time, run_id, try_id
+    FROM task_life WHERE end_state IS NOT NULL
+  UNION ALL SELECT task_id, task_status_name, timestamp, run_id, try_id FROM status_other;
 CREATE TABLE IF NOT EXISTS node (
   id INTEGER NOT NULL PRIMARY KEY, run_id TEXT NOT NULL, hostname TEXT NOT NULL, uid TEXT NOT NULL,
   block_id TEXT NOT NULL, cpu_count INTEGER NOT NULL, total_memory INTEGER NOT NULL, active BOOLEAN NOT NULL,
@@ -57,13 +82,16 @@ CREATE TABLE IF NOT EXISTS resource (
   PRIMARY KEY (try_id, task_id, run_id, timestamp));
 )SQL";
 
+// Our indexes (Parsl #2127: without them the database is unqueryable at hundreds of
+// thousands of tasks): a task's rows, its app, and the times of its states.
 constexpr const char* kIndexes = R"SQL(
-CREATE INDEX IF NOT EXISTS ix_task_task_hashsum ON task (task_hashsum);
-CREATE INDEX IF NOT EXISTS ix_task_func_name ON task (task_func_name);
-CREATE INDEX IF NOT EXISTS ix_status_timestamp ON status (timestamp);
-CREATE INDEX IF NOT EXISTS ix_status_name ON status (task_status_name);
-CREATE INDEX IF NOT EXISTS ix_try_task ON try (task_id, run_id);
-CREATE INDEX IF NOT EXISTS ix_try_launched ON try (task_try_time_launched);
+CREATE INDEX IF NOT EXISTS ix_task_life_task ON task_life (task_id, run_id);
+CREATE INDEX IF NOT EXISTS ix_task_life_func_name ON task_life (task_func_name);
+CREATE INDEX IF NOT EXISTS ix_task_life_hashsum ON task_life (task_hashsum);
+CREATE INDEX IF NOT EXISTS ix_task_life_invoked ON task_life (task_time_invoked);
+CREATE INDEX IF NOT EXISTS ix_task_life_launched ON task_life (task_try_time_launched);
+CREATE INDEX IF NOT EXISTS ix_task_life_end ON task_life (end_state, end_time);
+CREATE INDEX IF NOT EXISTS ix_status_other_task ON status_other (task_id, run_id);
 CREATE INDEX IF NOT EXISTS ix_resource_task ON resource (task_id, run_id);
 CREATE INDEX IF NOT EXISTS ix_resource_timestamp ON resource (timestamp);
 )SQL";
@@ -111,21 +139,44 @@ MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id
     sqlite3_free(err);
     fail("cannot be written (" + e + "); is it locked by another program, or not a SQLite database?");
   }
+  // Parsl's task, try and status as tables: a database written by Parsl (or by parsl-mpi
+  // before task_life), or by another program. Ours are views; we do not write into theirs.
+  auto columns = [&](const std::string& table) {
+    sqlite3_stmt* st = nullptr;
+    std::set<std::string> cols;
+    if (sqlite3_prepare_v2(db_, ("PRAGMA table_info(" + table + ")").c_str(), -1, &st, nullptr) == SQLITE_OK)
+      while (sqlite3_step(st) == SQLITE_ROW) cols.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    return cols;
+  };
+  {
+    sqlite3_stmt* st = nullptr;
+    std::vector<std::string> tables;
+    if (sqlite3_prepare_v2(db_, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('task', 'try', "
+                                "'status') ORDER BY name", -1, &st, nullptr) != SQLITE_OK)
+      fail("cannot be read (" + sqlite_error(db_) + "); is it locked by another program, or not a SQLite database?");
+    while (sqlite3_step(st) == SQLITE_ROW) tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    for (const std::string& t : tables) {
+      const auto cols = columns(t);
+      if (!cols.count("run_id") || !cols.count("task_id"))
+        fail("its table '" + t + "' is not Parsl's (a database of another program?)");
+      fail("its table '" + t + "' is a table of Parsl's schema as Parsl (or parsl-mpi before its task_life table) "
+           "writes it; parsl-mpi keeps tasks in task_life with '" + t + "' as a view, and does not add to another "
+           "program's tables: give this run a database of its own");
+    }
+  }
   if (sqlite3_exec(db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string e = err ? err : sqlite_error(db_);
     sqlite3_free(err);
     fail("cannot create Parsl's tables: " + e);
   }
   // A database of another schema that happens to have our table names: refuse it.
-  for (const char* table : {"task", "try", "status", "workflow"}) {
-    sqlite3_stmt* st = nullptr;
-    const std::string q = std::string("PRAGMA table_info(") + table + ")";
-    std::set<std::string> cols;
-    if (sqlite3_prepare_v2(db_, q.c_str(), -1, &st, nullptr) == SQLITE_OK)
-      while (sqlite3_step(st) == SQLITE_ROW) cols.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
-    sqlite3_finalize(st);
-    if (!cols.count("run_id") || (std::string(table) != "workflow" && !cols.count("task_id")))
-      fail(std::string("its table '") + table + "' is not Parsl's (a database of another program?)");
+  for (const std::string table : {"task_life", "task", "try", "status", "workflow"}) {
+    const auto cols = columns(table);
+    if (!cols.count("run_id") || (table != "workflow" && !cols.count("task_id")) ||
+        (table == "task_life" && !cols.count("end_state")))
+      fail("its table '" + table + "' is not Parsl's (a database of another program?)");
   }
   // The secondary indexes are made at the end (the destructor): kept up row by row during
   // the run they cost the writer most of its time. Made here too when the database already
@@ -155,6 +206,7 @@ MonitoringDb::MonitoringDb(const std::filesystem::path& file, std::string run_id
   const int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("cannot write the workflow row: " + sqlite_error(db_));
+  w_.reset(make_writer());
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -172,6 +224,7 @@ MonitoringDb::~MonitoringDb() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  w_.reset();  // its statements, before the database closes
   if (db_) {
     char* err = nullptr;
     if (sqlite3_exec(db_, kIndexes, nullptr, nullptr, &err) != SQLITE_OK)
@@ -222,9 +275,7 @@ void MonitoringDb::wait_for_room(std::unique_lock<std::mutex>& lock) {
 }
 
 void MonitoringDb::task(std::uint64_t id, const std::string& func_name, bool memoize, const std::string& depends) {
-  Op op{Kind::task, id, 0, 0, now_us(), memoize ? "True" : "False", depends, func_name};
-  op.status = to_string(TaskState::pending);
-  push(std::move(op));
+  push(Op{Kind::task, id, 0, 0, now_us(), memoize ? "True" : "False", depends, func_name});
 }
 
 void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskState from, TaskState s,
@@ -234,43 +285,34 @@ void MonitoringDb::state_changed(std::uint64_t id, std::uint32_t try_id, TaskSta
     const std::string_view name = to_string(s);
     const std::int64_t now = now_us();
     switch (s) {
-      case TaskState::launched: {
-        Op op{Kind::try_launched, id, try_id, 0, now, {}, executor ? executor->label() : std::string(),
-              here ? serial::this_host() : std::string()};
-        op.status = name;
-        push(std::move(op));
+      case TaskState::launched:
+        push(Op{Kind::try_launched, id, try_id, 0, now, {}, executor ? executor->label() : std::string(),
+                here ? serial::this_host() : std::string()});
         return;
-      }
-      case TaskState::running: {
+      case TaskState::running:
         if (!here) return;  // elsewhere, the worker's clock says when a try ran (try_worker)
-        Op op{Kind::try_running, id, try_id, 0, now, {}, {}, {}};
-        op.status = name;
-        push(std::move(op));
+        push(Op{Kind::try_running, id, try_id, 0, now, {}, {}, {}});
         return;
-      }
       case TaskState::exec_done:
       case TaskState::failed:
       case TaskState::fail_retryable: {
-        Op ret{Kind::try_returned, id, try_id, 0, now, {}, s == TaskState::exec_done ? std::string() : failure, {}};
-        if (here && from == TaskState::running) ret.status_before = "running_ended";
-        ret.status = name;
-        if (try_id == 0) ret.kind = Kind::status, ret.name = name, ret.status = {};  // never launched
+        // The try's end (with its error), and, unless it is retried, the task's: failures
+        // so far (every try but a successful last one) and their cost. A try that was
+        // never launched (try 0) ends the task without a try.
+        Op ret{Kind::try_returned, id, try_id, 0, now, name, s == TaskState::exec_done ? std::string() : failure, {}};
+        if (here && from == TaskState::running) ret.time2_us = now;  // its running_ended
         if (s == TaskState::fail_retryable) {
           push(std::move(ret));
           return;
         }
-        // Failures so far: every try but a successful last one.
-        push(std::move(ret), Op{Kind::task_returned, id, try_id - (s == TaskState::exec_done ? 1 : 0), fail_cost, now,
-                                {}, {}, {}});
+        push(std::move(ret), Op{Kind::task_returned, id, try_id - (s == TaskState::exec_done && try_id ? 1 : 0),
+                                fail_cost, now, name, {}, {}});
         return;
       }
       case TaskState::dep_fail:
-      case TaskState::memo_done: {
-        Op op{Kind::task_returned, id, 0, 0, now, {}, {}, {}};
-        op.status = name;
-        push(std::move(op));
+      case TaskState::memo_done:
+        push(Op{Kind::task_returned, id, 0, 0, now, name, {}, {}});
         return;
-      }
       default: status(id, try_id, name); return;
     }
   } catch (...) {
@@ -282,7 +324,7 @@ void MonitoringDb::try_worker(std::uint64_t id, std::uint32_t try_id, std::int32
                               std::string_view cores, std::int64_t started_us, std::int64_t ended_us) noexcept {
   try {
     Op op{Kind::try_worker, id, try_id, 0, started_us, {}, std::string(host), {}};
-    op.returned_us = ended_us;
+    op.time2_us = ended_us;
     op.rank = rank;
     op.c = cores;
     push(std::move(op));
@@ -341,41 +383,6 @@ void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
   }
   push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, now_us(), {}, {}, {}});
   cv_.notify_one();
-}
-
-void MonitoringDb::writer_loop() {
-  // The writer runs only when no other thread of the machine wants a CPU (SCHED_IDLE): a
-  // thread of the task loop that wakes takes the CPU back at once. At normal priority,
-  // every wake-up of rank 0's or a worker's loop waited for the writer's time slice on these
-  // 2 cores (no-op throughput 0.07 of off at 2 ranks; 0.29 with this). The queue is then
-  // written when the campaign leaves a CPU idle, and at the latest at the kernel's end.
-  //
-  // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
-  // for normal priority while it catches up, so that spinning threads elsewhere cannot
-  // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
-  const sched_param param{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
-  bool idle = true;
-  std::vector<Op> batch;
-  for (;;) {
-    bool stopping, full;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= kWakeWriter; });
-      full = queue_.size() >= kMaxQueued;
-      batch.swap(queue_);
-      stopping = stop_;
-    }
-    room_.notify_all();
-    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) idle = false;
-    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) idle = true;
-    if (!batch.empty()) write_batch(batch);
-    batch.clear();
-    if (stopping) {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) return;
-    }
-  }
 }
 
 }  // namespace parsl::detail

@@ -2,7 +2,8 @@
 // Parsl-style monitoring at the kernel: a SQLite database in Parsl's schema
 // (parsl/monitoring/db_manager.py: workflow, task, try, status, node, block, resource), written
 // by one thread in transactions with prepared statements, so that the kernel's threads only
-// append records to a queue.
+// append records to a queue. A task's life is one row per try (our table `task_life`), of
+// which `task`, `try` and `status` are views: one INSERT per no-op task instead of seven.
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -75,8 +76,12 @@ class MonitoringDb {
   static std::string format_time(std::int64_t us);
 
   // The writer is woken when kWakeWriter records are queued; pushers wait while
-  // kMaxQueued are (about 270 bytes each: ~140 MB queued at most, as much being written).
+  // kMaxQueued are (about 180 bytes each: ~90 MB queued at most, as much being written).
   static constexpr std::size_t kWakeWriter = 8192, kMaxQueued = std::size_t{1} << 19;
+  // A task or try that has not ended is written this long after its first record that is
+  // not in the database yet (a reader sees tasks pending or running within about a second);
+  // one that ends sooner is written once, when it ends.
+  static constexpr std::int64_t kOpenRowDelayUs = 1'000'000;
 
  private:
   enum class Kind : std::uint8_t {
@@ -92,25 +97,20 @@ class MonitoringDb {
     std::int64_t time_us = 0;
     std::string_view name;  // a static string: a state's name, "True"/"False"
     std::string a, b;
-    // Filled by the writer when later records of the same try or task are in the same batch
-    // (one INSERT instead of an INSERT and UPDATEs): running and returned times, failure.
-    std::int64_t running_us = 0, returned_us = 0, ended_us = 0;  // ended: the worker's end of the try
-    std::string failure;
-    bool merged = false;
-    std::int32_t rank = -1;  // try_launched, try_worker: the worker's rank; node: its workers
-    std::string c;           // try_launched, try_worker: cores; block: the job id
+    std::int64_t time2_us = 0;  // try_worker: the worker's end of the try; try_returned: the in-process try's end
+    std::int32_t rank = -1;     // try_worker: the worker's rank; node: its workers
+    std::string c;              // try_worker: cores; block: the job id
     std::shared_ptr<const ResourceSample> sample;  // resource
-    // Status rows this record implies, at its time and try (fewer records per task: the
-    // kernel's threads pay per record): `status_before`, then `status`.
-    std::string_view status_before, status;
   };
+  // What the writer knows of a task that has not ended: its task_life row as it stands.
+  struct Open;
+  class Writer;
   static std::int64_t now_us();
   void push(Op op);
   void push(Op a, Op b);
   void wait_for_room(std::unique_lock<std::mutex>& lock);
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   void writer_loop();
-  void write_batch(std::vector<Op>& ops);
 
   std::filesystem::path file_;
   std::string run_id_;
@@ -124,6 +124,11 @@ class MonitoringDb {
   std::vector<Op> queue_;
   bool stop_ = false;
   std::string last_error_;
+  struct Deleter {
+    void operator()(Writer* w) const noexcept;
+  };
+  Writer* make_writer();
+  std::unique_ptr<Writer, Deleter> w_;  // the writer thread's own: open tasks, statements
   std::thread writer_;
 };
 

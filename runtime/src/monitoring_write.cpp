@@ -1,278 +1,442 @@
-// MonitoringDb's writer: a batch of records into the database in one transaction, with
-// prepared statements, records of one try or task merged into one row where the batch
-// holds them all, and status rows many to an INSERT.
-#include "monitoring.hpp"
-
+// MonitoringDb's writer: the records of a batch applied to the tasks that have not ended
+// (their task_life rows as they stand, in memory), in one transaction with prepared
+// statements. A try that ends within kOpenRowDelayUs of its first unwritten record is one
+// INSERT; a task or try open longer is written then, and its row updated (by rowid) when it
+// changes or ends.
+#include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <cstdio>
+#include <deque>
 #include <unordered_map>
+#include <unordered_set>
+
+#include "monitoring.hpp"
 
 namespace parsl::detail {
 
 namespace {
 
-constexpr const char* kStatements[] = {
-    // Kind::task
-    "INSERT OR REPLACE INTO task (task_id, run_id, task_depends, task_func_name, task_memoize, task_time_invoked, "
-    "task_fail_count, task_fail_cost, task_time_returned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10)",
-    // Kind::status
-    "INSERT OR IGNORE INTO status (task_id, run_id, task_status_name, timestamp, try_id) VALUES (?1, ?2, ?3, ?6, ?7)",
-    // Kind::try_launched
-    "INSERT OR REPLACE INTO try (try_id, task_id, run_id, task_executor, task_try_time_launched, hostname, "
-    "task_try_time_running, task_try_time_returned, task_fail_history, worker_rank, worker_cores, "
-    "task_try_time_running_ended) VALUES (?7, ?1, ?2, ?3, ?6, ?4, ?9, ?10, ?5, ?11, ?12, ?13)",
-    // Kind::try_running
-    "UPDATE try SET task_try_time_running = ?6 WHERE try_id = ?7 AND task_id = ?1 AND run_id = ?2",
-    // Kind::try_returned
-    "UPDATE try SET task_try_time_returned = ?6, task_fail_history = ?3 WHERE try_id = ?7 AND task_id = ?1 AND "
-    "run_id = ?2",
-    // Kind::task_returned
-    "UPDATE task SET task_time_returned = ?6, task_fail_count = ?7, task_fail_cost = ?8 WHERE task_id = ?1 AND "
-    "run_id = ?2",
-    // Kind::workflow_end
-    "UPDATE workflow SET time_completed = ?6, tasks_completed_count = ?1, tasks_failed_count = ?7 WHERE run_id = ?2",
-    // Kind::try_worker (its status rows use Kind::status's statement)
-    "UPDATE try SET hostname = ?4, worker_rank = ?11, worker_cores = ?12, task_try_time_running = ?6, "
-    "task_try_time_running_ended = coalesce(?13, task_try_time_running_ended) WHERE try_id = ?7 AND task_id = ?1 AND "
-    "run_id = ?2",
-    // Kind::resource
+// The columns of a task_life row, bound as ?1 ... ?21 (?22: the rowid, for UPDATE).
+constexpr const char* kRowColumns =
+    "task_id, run_id, try_id, is_task, task_depends, task_func_name, task_memoize, task_time_invoked, "
+    "task_time_returned, task_fail_count, task_fail_cost, hostname, task_executor, task_try_time_launched, "
+    "task_try_time_running, task_try_time_running_ended, task_fail_history, worker_rank, worker_cores, end_state, "
+    "end_time";
+
+constexpr const char* kResource =
     "INSERT OR IGNORE INTO resource (try_id, task_id, run_id, timestamp, resource_monitoring_interval, "
     "psutil_process_pid, psutil_process_cpu_percent, psutil_process_memory_percent, psutil_process_children_count, "
     "psutil_process_time_user, psutil_process_time_system, psutil_process_memory_virtual, "
     "psutil_process_memory_resident, psutil_process_disk_read, psutil_process_disk_write, psutil_process_status) "
-    "VALUES (?7, ?1, ?2, ?6, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?3)",
-    // Kind::node
-    "INSERT INTO node (run_id, hostname, uid, block_id, cpu_count, total_memory, active, worker_count, python_v, "
-    "timestamp, last_heartbeat) VALUES (?2, ?3, ?3, ?4, ?7, ?8, 1, ?11, 'parsl-mpi 0.1 (C++)', ?6, ?6)",
-    // Kind::block
-    "INSERT OR REPLACE INTO block (run_id, executor_label, block_id, job_id, timestamp, status) VALUES (?2, ?3, ?4, "
-    "?12, ?6, ?5)",
-};
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
-// Status rows per multi-row INSERT: ?1 the run, then (task, state, time, try) per row.
-constexpr std::size_t kStatusRows = 64;
-const std::string& status_rows_sql() {
-  static const std::string sql = [] {
-    std::string q = "INSERT OR IGNORE INTO status (task_id, task_status_name, timestamp, try_id, run_id) VALUES ";
-    for (std::size_t i = 0; i < kStatusRows; ++i) {
-      const std::size_t p = 2 + i * 4;
-      q += (i ? ",(?" : "(?") + std::to_string(p) + ",?" + std::to_string(p + 1) + ",?" + std::to_string(p + 2) +
-           ",?" + std::to_string(p + 3) + ",?1)";
+// Parsl's DateTime text of microseconds since the epoch; the date part is formatted once a
+// second, the fraction by hand.
+class TimeText {
+ public:
+  // Valid until the next call with the same slot.
+  const char* operator()(std::int64_t us, int slot) {
+    if (us / 1000000 != second_) {
+      second_ = us / 1000000;
+      const std::string t = MonitoringDb::format_time(second_ * 1000000);
+      head_ = t.substr(0, t.size() - 7);  // "YYYY-MM-DD HH:MM:SS"
     }
-    return q;
-  }();
-  return sql;
-}
+    char* out = buf_[slot];
+    const std::size_t n = std::min(head_.size(), sizeof buf_[slot] - 8);
+    std::memcpy(out, head_.data(), n);
+    out[n] = '.';
+    long frac = static_cast<long>(us % 1000000);
+    for (int i = 6; i >= 1; --i, frac /= 10) out[n + static_cast<std::size_t>(i)] = static_cast<char>('0' + frac % 10);
+    out[n + 7] = '\0';
+    return out;
+  }
 
+ private:
+  std::int64_t second_ = -1;
+  std::string head_;
+  char buf_[8][40] = {};
+};
 
 }  // namespace
 
-void MonitoringDb::write_batch(std::vector<Op>& ops) {
-  constexpr std::size_t kinds = sizeof kStatements / sizeof kStatements[0];
-  sqlite3_stmt* st[kinds] = {};
-  bool ok = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-  for (std::size_t k = 0; ok && k < kinds; ++k) ok = sqlite3_prepare_v2(db_, kStatements[k], -1, &st[k], nullptr) == SQLITE_OK;
-  // Coalesce: a try's running and returned records, and a task's returned record, go into
-  // the INSERT of the same batch when it has one. Short tasks live within one batch: this
-  // halves the statements per task.
-  {
-    std::unordered_map<std::uint64_t, std::size_t> task_at;
-    std::unordered_map<std::uint64_t, std::size_t> try_at;  // id * 2^20 + try
-    auto try_key = [](const Op& o) { return (o.id << 20) ^ o.try_id; };
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      Op& o = ops[i];
-      switch (o.kind) {
-        case Kind::task: task_at[o.id] = i; break;
-        case Kind::try_launched: try_at[try_key(o)] = i; break;
-        case Kind::try_running:
-          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
-            ops[it->second].running_us = o.time_us;
-            o.merged = true;
-          }
-          break;
-        case Kind::try_worker:
-          // Its try row's part only: the status rows are written all the same.
-          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
-            Op& l = ops[it->second];
-            l.running_us = o.time_us;
-            if (o.returned_us) l.ended_us = o.returned_us;
-            l.b = o.a;
-            l.rank = o.rank;
-            l.c = o.c;
-            o.merged = true;
-          }
-          break;
-        case Kind::try_returned:
-          if (auto it = try_at.find(try_key(o)); it != try_at.end()) {
-            ops[it->second].returned_us = o.time_us;
-            ops[it->second].failure = std::move(o.a);
-            o.merged = true;
-          }
-          break;
-        case Kind::task_returned:
-          if (auto it = task_at.find(o.id); it != task_at.end()) {
-            Op& t = ops[it->second];
-            t.returned_us = o.time_us;
-            t.try_id = o.try_id;
-            t.number = o.number;
-            o.merged = true;
-          }
-          break;
-        default: break;
-      }
+struct MonitoringDb::Open {
+  // The task.
+  const std::string* func = nullptr;
+  std::string depends;
+  std::string_view memoize = "False";
+  std::int64_t invoked = 0;
+  // Its current (or last) try.
+  std::uint32_t try_id = 0;
+  bool try_open = false;
+  const std::string *executor = nullptr, *host = nullptr, *cores = nullptr;
+  std::int32_t rank = -1;
+  std::int64_t launched = 0, running = 0, ended = 0;
+  // Its rows: the current try's (or, before its first launch, the task's) and the task's;
+  // 0 while not written.
+  sqlite3_int64 row = 0, task_row = 0;
+  bool dirty = false, queued = false;  // changed since written; in the aging queue
+};
+
+// The task's end, on its row.
+struct TaskEnd {
+  std::int64_t returned_us;
+  std::int64_t fail_count;
+  double fail_cost;
+};
+
+class MonitoringDb::Writer {
+ public:
+  Writer(sqlite3* db, const std::string& run_id) : db_(db), run_(run_id) {
+    const std::string cols = kRowColumns;
+    prepare(insert_, "INSERT INTO task_life (" + cols + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
+    prepare(update_, "UPDATE task_life SET (" + cols + ") = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                     "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) WHERE rowid = ?22");
+    prepare(task_end_, "UPDATE task_life SET task_time_returned = ?1, task_fail_count = ?2, task_fail_cost = ?3 "
+                       "WHERE rowid = ?4");
+    prepare(other_, "INSERT INTO status_other (task_id, task_status_name, timestamp, run_id, try_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+    prepare(resource_, kResource);
+    prepare(node_, "INSERT INTO node (run_id, hostname, uid, block_id, cpu_count, total_memory, active, "
+                   "worker_count, python_v, timestamp, last_heartbeat) VALUES (?1, ?2, ?2, ?3, ?4, ?5, 1, ?6, "
+                   "'parsl-mpi 0.1 (C++)', ?7, ?7)");
+    prepare(block_, "INSERT OR REPLACE INTO block (run_id, executor_label, block_id, job_id, timestamp, status) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    prepare(workflow_end_, "UPDATE workflow SET time_completed = ?1, tasks_completed_count = ?2, "
+                           "tasks_failed_count = ?3 WHERE run_id = ?4");
+  }
+  ~Writer() {
+    for (sqlite3_stmt* s : {insert_, update_, task_end_, other_, resource_, node_, block_, workflow_end_})
+      sqlite3_finalize(s);
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  /// Applies `ops` in order, writes what ended and what has been open long enough, in one
+  /// transaction; with `all`, every open task's row as it stands (the kernel's end). Returns
+  /// the error, or "" when written.
+  std::string write(std::vector<Op>& ops, bool all) {
+    ok_ = !error_.empty() ? false : sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    if (!ok_ && error_.empty()) error_ = sqlite3_errmsg(db_);
+    for (std::size_t i = 0; i < ops.size() && ok_; ++i) {
+      const bool pair = i + 1 < ops.size() && ops[i].kind == Kind::try_returned &&
+                        ops[i + 1].kind == Kind::task_returned && ops[i + 1].id == ops[i].id;
+      apply(ops[i], pair ? &ops[i + 1] : nullptr);
+      if (pair) ++i;
+    }
+    if (ok_) age(all);
+    std::string error;
+    if (!ok_) error = error_.empty() ? std::string(sqlite3_errmsg(db_)) : error_;
+    const bool committed = sqlite3_exec(db_, ok_ ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
+    if (ok_ && !committed) error = sqlite3_errmsg(db_);
+    error_.clear();
+    return error;
+  }
+  std::size_t open_tasks() const { return open_.size(); }
+
+ private:
+  void prepare(sqlite3_stmt*& st, const std::string& sql) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK && error_.empty())
+      error_ = std::string(sqlite3_errmsg(db_)) + " (preparing: " + sql.substr(0, 40) + "...)";
+  }
+  void step(sqlite3_stmt* st) {
+    if (sqlite3_step(st) != SQLITE_DONE) ok_ = false;
+    sqlite3_reset(st);
+  }
+  const std::string* intern(std::string s) {
+    if (s.empty()) return nullptr;
+    return &*names_.insert(std::move(s)).first;
+  }
+  static std::int64_t steady_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void touch(std::uint64_t id, Open& o) {
+    o.dirty = true;
+    if (!o.queued) {
+      aging_.emplace_back(id, steady_us());
+      o.queued = true;
     }
   }
-  std::int64_t cached_second = -1;
-  std::string cached_text, time_text;
-  auto text_of = [&](std::int64_t us) {
-    // One formatting per second of records: the date part changes once a second.
-    if (us / 1000000 != cached_second) {
-      cached_second = us / 1000000;
-      cached_text = format_time(cached_second * 1000000);
-      cached_text.resize(cached_text.size() - 7);  // "YYYY-MM-DD HH:MM:SS"
-    }
-    char frac[24];
-    std::snprintf(frac, sizeof frac, ".%06ld", static_cast<long>(us % 1000000));
-    return cached_text + frac;
-  };
-  auto text = [](sqlite3_stmt* stmt, int i, const std::string& v) {
-    sqlite3_bind_text(stmt, i, v.c_str(), static_cast<int>(v.size()), SQLITE_STATIC);
-  };
-  auto name = [](sqlite3_stmt* stmt, int i, std::string_view v) {
-    sqlite3_bind_text(stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-  };
-  auto step = [&](sqlite3_stmt* s) {
-    if (sqlite3_step(s) != SQLITE_DONE) ok = false;
-  };
-  auto start = [&](Kind k, const Op& op) {
-    sqlite3_stmt* s = st[static_cast<std::size_t>(k)];
-    sqlite3_reset(s);
+  static void text(sqlite3_stmt* s, int i, std::string_view v) {
+    if (!v.empty()) sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  static void text(sqlite3_stmt* s, int i, const std::string* v) {
+    if (v) text(s, i, std::string_view(*v));
+  }
+  void time(sqlite3_stmt* s, int i, std::int64_t us, int slot) {
+    if (us) sqlite3_bind_text(s, i, times_(us, slot), -1, SQLITE_STATIC);
+  }
+
+  // Writes `o`'s row: the task's columns when it is the task's row, the try's when it has
+  // one, the end when given (a try's end state, or the task's when it ended without a try).
+  void put(std::uint64_t id, Open& o, bool with_try, std::string_view end_state, std::int64_t end_us,
+           std::string_view failure, const TaskEnd* end) {
+    const bool is_task = o.task_row == 0 || o.row == o.task_row;
+    sqlite3_stmt* s = o.row ? update_ : insert_;
     sqlite3_clear_bindings(s);
-    // ?1 id, ?2 run, ?6 time, ?7 try/count, ?8 number; the rest per statement.
-    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(op.id));
-    sqlite3_bind_text(s, 2, run_id_.c_str(), -1, SQLITE_STATIC);
-    time_text = text_of(op.time_us);
-    sqlite3_bind_text(s, 6, time_text.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, op.try_id);
-    sqlite3_bind_double(s, 8, op.number);
-    return s;
-  };
-  // A status row of `op`'s task and try at `us`. (A task record's try_id may hold its fail
-  // count, merged in: its status, pending, is of no try.)
-  // Status rows go in groups of kStatusRows per INSERT (a third of the cost of one
-  // statement per row); the rest one by one at the batch's end.
-  struct StatusRow {
-    std::uint64_t id;
-    std::uint32_t try_id;
-    std::string_view state;
-    std::int64_t us;
-  };
-  std::vector<StatusRow> rows;
-  rows.reserve(kStatusRows);
-  sqlite3_stmt* many = nullptr;
-  if (ok) ok = sqlite3_prepare_v2(db_, status_rows_sql().c_str(), -1, &many, nullptr) == SQLITE_OK;
-  std::string times[kStatusRows];
-  auto flush_rows = [&] {
-    sqlite3_reset(many);
-    sqlite3_bind_text(many, 1, run_id_.c_str(), -1, SQLITE_STATIC);
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const int p = 2 + static_cast<int>(i) * 4;
-      sqlite3_bind_int64(many, p, static_cast<sqlite3_int64>(rows[i].id));
-      name(many, p + 1, rows[i].state);
-      times[i] = text_of(rows[i].us);
-      text(many, p + 2, times[i]);
-      sqlite3_bind_int64(many, p + 3, rows[i].try_id);
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(id));
+    text(s, 2, std::string_view(run_));
+    sqlite3_bind_int64(s, 3, o.try_id);
+    sqlite3_bind_int(s, 4, is_task ? 1 : 0);
+    if (is_task) {
+      text(s, 5, std::string_view(o.depends));
+      text(s, 6, o.func);
+      text(s, 7, o.memoize);
+      time(s, 8, o.invoked, 0);
+      if (end) time(s, 9, end->returned_us, 1);
+      sqlite3_bind_int64(s, 10, end ? end->fail_count : 0);
+      sqlite3_bind_double(s, 11, end ? end->fail_cost : 0.0);
     }
-    step(many);
-    rows.clear();
-  };
-  auto status_row = [&](const Op& op, std::string_view state, std::int64_t us) {
-    rows.push_back(StatusRow{op.id, op.kind == Kind::task ? 0 : op.try_id, state, us});
-    if (rows.size() == kStatusRows) flush_rows();
-  };
-  for (const Op& op : ops) {
-    if (!ok) break;
-    if (op.kind == Kind::try_worker) {
-      status_row(op, "running", op.time_us);
-      if (op.returned_us) status_row(op, "running_ended", op.returned_us);
+    if (with_try) {
+      text(s, 12, o.host);
+      text(s, 13, o.executor);
+      time(s, 14, o.launched, 2);
+      time(s, 15, o.running, 3);
+      time(s, 16, o.ended, 4);
+      text(s, 17, failure);
+      if (o.rank >= 0) sqlite3_bind_int(s, 18, o.rank);
+      text(s, 19, o.cores);
     }
-    if (!op.status_before.empty()) status_row(op, op.status_before, op.time_us);
-    if (!op.status.empty()) status_row(op, op.status, op.time_us);
-    if (op.merged) continue;
-    sqlite3_stmt* s = start(op.kind, op);
+    text(s, 20, end_state);
+    time(s, 21, end_us, 5);
+    if (o.row) sqlite3_bind_int64(s, 22, o.row);
+    step(s);
+    if (!o.row) o.row = sqlite3_last_insert_rowid(db_);
+    if (is_task) o.task_row = o.row;
+    o.dirty = false;
+  }
+  // The task's end on its row, when that is not the row just written.
+  void end_task_row(const Open& o, const TaskEnd& end) {
+    if (o.task_row == 0 || o.task_row == o.row) return;
+    sqlite3_bind_text(task_end_, 1, times_(end.returned_us, 0), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(task_end_, 2, end.fail_count);
+    sqlite3_bind_double(task_end_, 3, end.fail_cost);
+    sqlite3_bind_int64(task_end_, 4, o.task_row);
+    step(task_end_);
+  }
+
+  void apply(Op& op, const Op* task_end) {
     switch (op.kind) {
-      case Kind::task:  // depends, func name, memoize
-        text(s, 3, op.a);
-        text(s, 4, op.b);
-        name(s, 5, op.name);
-        break;
-      case Kind::status: name(s, 3, op.name); break;
-      case Kind::try_launched:
-        text(s, 3, op.a);
-        // The host: this one for executors that run tasks in this process, the worker's when
-        // its report came in the same batch (else try_worker's UPDATE sets it).
-        if (!op.b.empty()) text(s, 4, op.b);
-        if (!op.failure.empty()) text(s, 5, op.failure);
-        if (op.running_us) sqlite3_bind_text(s, 9, text_of(op.running_us).c_str(), -1, SQLITE_TRANSIENT);
-        if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
-        if (!op.c.empty()) text(s, 12, op.c);
-        if (op.ended_us) sqlite3_bind_text(s, 13, text_of(op.ended_us).c_str(), -1, SQLITE_TRANSIENT);
-        break;
-      case Kind::try_returned:
-        if (!op.a.empty()) text(s, 3, op.a);
-        break;
-      case Kind::try_worker:
-        if (!op.a.empty()) text(s, 4, op.a);
-        if (op.rank >= 0) sqlite3_bind_int(s, 11, op.rank);
-        if (!op.c.empty()) text(s, 12, op.c);
-        if (op.returned_us) sqlite3_bind_text(s, 13, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
-        break;
+      case Kind::task: {
+        Open& o = open_[op.id];
+        o.func = intern(std::move(op.b));
+        o.depends = std::move(op.a);
+        o.memoize = op.name;
+        o.invoked = op.time_us;
+        touch(op.id, o);
+        return;
+      }
+      case Kind::try_launched: {
+        Open& o = open_[op.id];
+        if (o.try_open) {  // the last try never returned: its row stays as it was
+          if (o.dirty) put(op.id, o, true, {}, 0, {}, nullptr);
+          o.row = 0;
+        }
+        o.try_id = op.try_id;
+        o.try_open = true;
+        o.executor = intern(std::move(op.a));
+        o.host = intern(std::move(op.b));
+        o.cores = nullptr;
+        o.rank = -1;
+        o.launched = op.time_us;
+        o.running = o.ended = 0;
+        touch(op.id, o);
+        return;
+      }
+      case Kind::try_running:
+      case Kind::try_worker: {
+        const auto it = open_.find(op.id);
+        if (it == open_.end() || !it->second.try_open || it->second.try_id != op.try_id) return;  // a late report
+        Open& o = it->second;
+        o.running = op.time_us;
+        if (op.kind == Kind::try_worker) {
+          if (op.time2_us) o.ended = op.time2_us;
+          o.host = intern(std::move(op.a));
+          o.rank = op.rank;
+          o.cores = intern(std::move(op.c));
+        }
+        touch(op.id, o);
+        return;
+      }
+      case Kind::try_returned: {
+        Open& o = open_[op.id];
+        if (!o.try_open || o.try_id != op.try_id) {
+          // No try of it is open (it failed before its launch): the end is the task's own.
+          if (task_end) end_without_try(op.id, o, *task_end, op.name);
+          else other(op.id, op.try_id, op.name, op.time_us);
+          return;
+        }
+        if (op.time2_us) o.ended = op.time2_us;  // an in-process try that ran
+        o.try_open = false;
+        if (!task_end) {
+          put(op.id, o, true, op.name, op.time_us, op.a, nullptr);
+          o.row = 0;  // the next try gets a row of its own
+          return;
+        }
+        const TaskEnd end{task_end->time_us, task_end->try_id, task_end->number};
+        put(op.id, o, true, op.name, op.time_us, op.a, &end);
+        end_task_row(o, end);
+        open_.erase(op.id);
+        return;
+      }
+      case Kind::task_returned: {  // dep_fail, memo_done
+        Open& o = open_[op.id];
+        end_without_try(op.id, o, op, op.name);
+        return;
+      }
+      case Kind::status: other(op.id, op.try_id, op.name, op.time_us); return;
       case Kind::resource: {
         const ResourceSample& r = *op.sample;
-        text(s, 3, r.status);
+        sqlite3_stmt* s = resource_;
+        sqlite3_bind_int64(s, 1, op.try_id);
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(op.id));
+        text(s, 3, std::string_view(run_));
+        time(s, 4, op.time_us, 0);
         const double numbers[] = {r.interval,         static_cast<double>(r.pid), r.cpu_percent, r.memory_percent,
                                   static_cast<double>(r.children), r.time_user, r.time_system, r.memory_virtual,
                                   r.memory_resident,  r.disk_read,                r.disk_write};
-        for (int i = 0; i < 11; ++i) sqlite3_bind_double(s, 13 + i, numbers[i]);
-        break;
+        for (int i = 0; i < 11; ++i) sqlite3_bind_double(s, 5 + i, numbers[i]);
+        sqlite3_bind_text(s, 16, r.status.c_str(), -1, SQLITE_STATIC);
+        step(s);
+        return;
       }
-      case Kind::node:  // host, block; cores in try_id, memory in number, workers in rank
-        text(s, 3, op.a);
-        text(s, 4, op.b);
-        sqlite3_bind_int64(s, 8, static_cast<sqlite3_int64>(op.number));
-        sqlite3_bind_int(s, 11, op.rank);
-        break;
-      case Kind::block:  // executor, block, status, job id
-        text(s, 3, op.a);
-        text(s, 4, op.b);
-        name(s, 5, op.name);
-        if (!op.c.empty()) text(s, 12, op.c);
-        break;
-      default: break;
+      case Kind::node: {  // cores in try_id, memory in number, workers in rank
+        sqlite3_stmt* s = node_;
+        text(s, 1, std::string_view(run_));
+        sqlite3_bind_text(s, 2, op.a.c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, op.b.c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 4, op.try_id);
+        sqlite3_bind_int64(s, 5, static_cast<sqlite3_int64>(op.number));
+        sqlite3_bind_int(s, 6, op.rank);
+        time(s, 7, op.time_us, 0);
+        step(s);
+        return;
+      }
+      case Kind::block: {  // executor, block, status, job id
+        sqlite3_stmt* s = block_;
+        sqlite3_clear_bindings(s);
+        text(s, 1, std::string_view(run_));
+        sqlite3_bind_text(s, 2, op.a.c_str(), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, op.b.c_str(), -1, SQLITE_STATIC);
+        text(s, 4, std::string_view(op.c));
+        time(s, 5, op.time_us, 0);
+        text(s, 6, op.name);
+        step(s);
+        return;
+      }
+      case Kind::workflow_end: {  // completed in id, failed in try_id
+        sqlite3_stmt* s = workflow_end_;
+        time(s, 1, op.time_us, 0);
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(op.id));
+        sqlite3_bind_int64(s, 3, op.try_id);
+        text(s, 4, std::string_view(run_));
+        step(s);
+        return;
+      }
     }
-    if (op.returned_us && op.kind != Kind::try_worker)
-      sqlite3_bind_text(s, 10, text_of(op.returned_us).c_str(), -1, SQLITE_TRANSIENT);
-    step(s);
   }
-  for (const StatusRow& r : rows) {
-    if (!ok) break;
-    Op row{Kind::status, r.id, r.try_id, 0, r.us, r.state, {}, {}};
-    sqlite3_stmt* s = start(Kind::status, row);
-    name(s, 3, r.state);
-    step(s);
+
+  // The task ended without a try of its own: a dependency failure, a memo hit, a failure
+  // before its launch. On its own row when it has none yet, else a row of the end.
+  void end_without_try(std::uint64_t id, Open& o, const Op& task_end, std::string_view state) {
+    if (o.try_open) {  // a try that never returned: its row as it was
+      if (o.dirty || !o.row) put(id, o, true, {}, 0, {}, nullptr);
+      o.try_open = false;
+      o.row = 0;
+    }
+    const TaskEnd end{task_end.time_us, task_end.try_id, task_end.number};
+    put(id, o, false, state, task_end.time_us, {}, &end);
+    end_task_row(o, end);
+    open_.erase(id);
   }
-  sqlite3_finalize(many);
-  std::string error;
-  if (!ok) error = sqlite3_errmsg(db_);
-  ok = sqlite3_exec(db_, ok ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && ok;
-  for (auto* s : st) sqlite3_finalize(s);
-  std::lock_guard lock(mutex_);
-  if (!ok && last_error_.empty()) {
-    last_error_ = error;
-    std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
-                 file_.c_str(), ops.size(), error.c_str());
+
+  void other(std::uint64_t id, std::uint32_t try_id, std::string_view state, std::int64_t us) {
+    sqlite3_bind_int64(other_, 1, static_cast<sqlite3_int64>(id));
+    text(other_, 2, state);
+    time(other_, 3, us, 0);
+    text(other_, 4, std::string_view(run_));
+    sqlite3_bind_int64(other_, 5, try_id);
+    step(other_);
+  }
+
+  // Rows of tasks open for kOpenRowDelayUs since their first unwritten record (all: every
+  // open task's).
+  void age(bool all) {
+    const std::int64_t now = steady_us();
+    while (!aging_.empty() && ok_ && (all || now - aging_.front().second >= kOpenRowDelayUs)) {
+      const std::uint64_t id = aging_.front().first;
+      aging_.pop_front();
+      const auto it = open_.find(id);
+      if (it == open_.end() || !it->second.queued) continue;  // ended meanwhile
+      Open& o = it->second;
+      o.queued = false;
+      if (o.dirty) put(id, o, o.try_open, {}, 0, {}, nullptr);
+    }
+  }
+
+  sqlite3* db_;
+  const std::string& run_;
+  std::unordered_map<std::uint64_t, Open> open_;
+  std::deque<std::pair<std::uint64_t, std::int64_t>> aging_;  // (task, when queued), oldest first
+  std::unordered_set<std::string> names_;                     // apps, executors, hosts, core lists
+  TimeText times_;
+  sqlite3_stmt *insert_ = nullptr, *update_ = nullptr, *task_end_ = nullptr, *other_ = nullptr,
+               *resource_ = nullptr, *node_ = nullptr, *block_ = nullptr, *workflow_end_ = nullptr;
+  bool ok_ = true;
+  std::string error_;
+};
+
+void MonitoringDb::writer_loop() {
+  // The writer runs only when no other thread of the machine wants a CPU (SCHED_IDLE): a
+  // thread of the task loop that wakes takes the CPU back at once. At normal priority,
+  // every wake-up of rank 0's or a worker's loop waited for the writer's time slice on these
+  // 2 cores. The queue is then written when the campaign leaves a CPU idle, and at the
+  // latest at the kernel's end.
+  //
+  // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
+  // for normal priority while it catches up, so that spinning threads elsewhere cannot
+  // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
+  const sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+  bool idle = true;
+  std::vector<Op> batch;
+  for (;;) {
+    bool stopping, full;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= kWakeWriter; });
+      full = queue_.size() >= kMaxQueued;
+      batch.swap(queue_);
+      stopping = stop_ && queue_.empty();
+    }
+    room_.notify_all();
+    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) idle = false;
+    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) idle = true;
+    const std::size_t records = batch.size();
+    const std::string error = w_->write(batch, stopping);
+    batch.clear();
+    if (!error.empty()) {
+      std::lock_guard lock(mutex_);
+      if (last_error_.empty()) {
+        last_error_ = error;
+        std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
+                     file_.c_str(), records, error.c_str());
+      }
+    }
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
   }
 }
+
+MonitoringDb::Writer* MonitoringDb::make_writer() { return new Writer(db_, run_id_); }
+void MonitoringDb::Deleter::operator()(Writer* w) const noexcept { delete w; }
 
 }  // namespace parsl::detail

@@ -38,7 +38,7 @@ inline std::vector<std::string> states_of(const std::string& file, std::uint64_t
   std::vector<std::string> out;
   std::string last;
   for (const auto& r : query(file, "SELECT task_status_name, timestamp FROM status WHERE task_id = " +
-                                       std::to_string(id) + " ORDER BY timestamp, rowid")) {
+                                       std::to_string(id) + " ORDER BY timestamp, try_id")) {
     EXPECT_LE(last, r[1]) << "timestamps go back for task " << id;
     last = r[1];
     out.push_back(r[0]);

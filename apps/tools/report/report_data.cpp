@@ -287,7 +287,7 @@ Run load_run(const std::filesystem::path& file, bool full) {
   };
   std::int64_t task = -1;
   int group = -1;
-  db.each("SELECT task_id, task_status_name, timestamp FROM status WHERE run_id = ?1 ORDER BY task_id, timestamp, rowid",
+  db.each("SELECT task_id, task_status_name, timestamp FROM status WHERE run_id = ?1 ORDER BY task_id, timestamp, try_id",
           run, [&](sqlite3_stmt* st) {
             const std::int64_t id = sqlite3_column_int64(st, 0);
             if (id != task) {
