@@ -5,10 +5,12 @@
 // changes or ends.
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <deque>
@@ -35,30 +37,43 @@ constexpr const char* kResource =
     "psutil_process_memory_resident, psutil_process_disk_read, psutil_process_disk_write, psutil_process_status) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
-// Parsl's DateTime text of microseconds since the epoch; the date part is formatted once a
-// second, the fraction by hand.
+// Parsl's DateTime text of microseconds since the epoch. The date and time of day are
+// formatted once per second (two seconds kept: the kernel's and a worker's clock may
+// alternate around a second's turn), the fraction by hand.
 class TimeText {
  public:
   // Valid until the next call with the same slot.
   const char* operator()(std::int64_t us, int slot) {
-    if (us / 1000000 != second_) {
-      second_ = us / 1000000;
-      const std::string t = MonitoringDb::format_time(second_ * 1000000);
-      head_ = t.substr(0, t.size() - 7);  // "YYYY-MM-DD HH:MM:SS"
+    const std::int64_t second = us / 1000000;
+    Head* h = &heads_[0];
+    if (heads_[0].second != second) {
+      h = &heads_[1];
+      if (heads_[1].second != second) {
+        std::swap(heads_[0], heads_[1]);  // keep the newer one in [1]
+        h = &heads_[1];
+        h->second = second;
+        const std::string t = MonitoringDb::format_time(second * 1000000);
+        h->size = std::min(t.size() - 7, sizeof h->text);  // "YYYY-MM-DD HH:MM:SS"
+        std::memcpy(h->text, t.data(), h->size);
+      }
     }
     char* out = buf_[slot];
-    const std::size_t n = std::min(head_.size(), sizeof buf_[slot] - 8);
-    std::memcpy(out, head_.data(), n);
-    out[n] = '.';
-    long frac = static_cast<long>(us % 1000000);
-    for (int i = 6; i >= 1; --i, frac /= 10) out[n + static_cast<std::size_t>(i)] = static_cast<char>('0' + frac % 10);
-    out[n + 7] = '\0';
+    std::memcpy(out, h->text, h->size);
+    char* frac = out + h->size;
+    *frac = '.';
+    long f = static_cast<long>(us % 1000000);
+    for (int i = 6; i >= 1; --i, f /= 10) frac[i] = static_cast<char>('0' + f % 10);
+    frac[7] = '\0';
     return out;
   }
 
  private:
-  std::int64_t second_ = -1;
-  std::string head_;
+  struct Head {
+    std::int64_t second = -1;
+    std::size_t size = 0;
+    char text[24] = {};
+  };
+  Head heads_[2];
   char buf_[8][40] = {};
 };
 
@@ -402,6 +417,17 @@ void MonitoringDb::writer_loop() {
   // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
   // for normal priority while it catches up, so that spinning threads elsewhere cannot
   // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
+  // Any core of the node, not only the cores mpirun bound rank 0 to (at 2 ranks Open MPI
+  // binds each rank to one core): at SCHED_IDLE the writer takes only time no one else
+  // wants, wherever it is, and rank 0's own threads keep their core to themselves. The
+  // kernel narrows the set to the CPUs this process's cgroup may use.
+  {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+    for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &all);
+    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+  }
   const sched_param param{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
   bool idle = true;
