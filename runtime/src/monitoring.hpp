@@ -4,6 +4,7 @@
 // by one thread in transactions with prepared statements, so that the kernel's threads only
 // append records to a queue. A task's life is one row per try (our table `task_life`), of
 // which `task`, `try` and `status` are views: one INSERT per no-op task instead of seven.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -84,6 +85,20 @@ class MonitoringDb {
   static constexpr std::int64_t kOpenRowDelayUs = 1'000'000;
 
  private:
+  // The queue's lock is held for a push_back: a spin lock that yields, so that the kernel's
+  // two threads (submitting, and taking results) never sleep in the kernel for it.
+  class QueueLock {
+   public:
+    void lock() noexcept {
+      for (int spins = 0; flag_.exchange(true, std::memory_order_acquire);)
+        while (flag_.load(std::memory_order_relaxed))
+          if (++spins > 64) std::this_thread::yield();
+    }
+    void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+   private:
+    std::atomic<bool> flag_{false};
+  };
   enum class Kind : std::uint8_t {
     task, status, try_launched, try_running, try_returned, task_returned, workflow_end, try_worker, resource, node, block
   };
@@ -108,7 +123,7 @@ class MonitoringDb {
   static std::int64_t now_us();
   void push(Op op);
   void push(Op a, Op b);
-  void wait_for_room(std::unique_lock<std::mutex>& lock);
+  void wait_for_room(std::unique_lock<QueueLock>& lock);
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   void writer_loop();
 
@@ -117,9 +132,10 @@ class MonitoringDb {
   std::vector<std::pair<std::string, std::string>> blocks_;  // (executor, block id) for workflow_end
   std::string job_id_;
   sqlite3* db_ = nullptr;
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;    // the writer waits for records
-  std::condition_variable room_;  // pushers wait for room in the queue
+  mutable QueueLock mutex_;
+  std::condition_variable_any cv_;    // the writer waits for records
+  std::condition_variable_any room_;  // pushers wait for room in the queue
+  bool writer_waits_ = false;         // the writer sleeps on cv_: pushers wake it
   std::uint64_t waits_ = 0;       // how often a pusher waited (reported at the end)
   std::vector<Op> queue_;
   bool stop_ = false;
