@@ -198,7 +198,7 @@ TEST(Monitoring, AFullQueueMakesThePusherWaitAndLosesNothing) {
   const auto dir = parsl::test::scratch_dir();
   const std::string file = (dir / "full.db").string();
   const RemoteExecutor mpi;
-  const std::uint64_t tasks = parsl::detail::MonitoringDb::kMaxQueued / 2;  // 4 records per task: twice the queue
+  const std::uint64_t tasks = parsl::detail::MonitoringDb::kMaxQueued;  // 4 records per task: 4 times the queue
   std::string backlog;
   {
     parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
