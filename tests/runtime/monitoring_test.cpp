@@ -222,6 +222,76 @@ TEST(Monitoring, AFullQueueMakesThePusherWaitAndLosesNothing) {
             (Rows{{"exec_done", n}, {"launched", n}, {"pending", n}, {"running", n}, {"running_ended", n}}));
 }
 
+// Longer than MonitoringDb::kOpenRowDelayUs: written while open, then updated.
+const auto long_fail = parsl::app("monitoring_test.long_fail", [](int ms) -> int {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  if (parsl::current_task().attempt == 1) throw std::runtime_error("first try fails");
+  return ms;
+});
+
+// A task that has not ended is in the database about a second after it started, as
+// running; when it ends, its rows are completed in place: no row twice, the task's end and
+// fail count on its row though a later try ended it.
+TEST(Monitoring, ATaskStillRunningIsVisibleAndItsRowsAreCompletedInPlace) {
+  parsl::Config c = parsl::test::thread_config();
+  c.monitoring = true;
+  std::string file;
+  std::uint64_t id = 0;
+  Rows while_running;
+  {
+    parsl::DataFlowKernel dfk(c);
+    file = (dfk.run_dir() / "monitoring.db").string();
+    auto f = long_fail.with({.retries = 1})(3000);
+    id = f.task_id();
+    // Within the first try's 3 s (the writer may wait for an idle CPU on a busy machine).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2700);
+    while (while_running.empty() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      while_running = query(file, "SELECT k.task_time_returned IS NULL, t.try_id, t.task_try_time_running IS NOT "
+                                  "NULL, t.task_try_time_returned IS NULL FROM task k JOIN try t USING (task_id, "
+                                  "run_id) WHERE task_id = " + std::to_string(id));
+    }
+    EXPECT_EQ(f.get(), 3000);
+    dfk.cleanup();
+  }
+  EXPECT_EQ(while_running, (Rows{{"1", "1", "1", "1"}}));
+  const std::string where = " WHERE task_id = " + std::to_string(id);
+  EXPECT_EQ(query(file, "SELECT count(*), task_fail_count, task_time_returned > task_time_invoked FROM task" + where),
+            (Rows{{"1", "1", "1"}}));
+  EXPECT_EQ(query(file, "SELECT try_id, task_try_time_returned > task_try_time_running, task_fail_history IS NOT NULL "
+                        "FROM try" + where + " ORDER BY try_id"),
+            (Rows{{"1", "1", "1"}, {"2", "1", "0"}}));
+  EXPECT_EQ(states_of(file, id), (std::vector<std::string>{"pending", "launched", "running", "running_ended",
+                                                           "fail_retryable", "launched", "running", "running_ended",
+                                                           "exec_done"}));
+  EXPECT_EQ(query(file, "SELECT count(*) FROM task_life" + where)[0][0], "2");  // a row per try
+}
+
+// A database with Parsl's tables as Parsl writes them (tables, not our views): refused,
+// and left as it was.
+TEST(Monitoring, ADatabaseWrittenByParslIsRefusedAndLeftAlone) {
+  const auto dir = parsl::test::scratch_dir();
+  const std::string file = (dir / "parsl.db").string();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE task (task_id INTEGER, run_id TEXT, task_func_name TEXT); "
+                     "INSERT INTO task VALUES (1, 'theirs', 'f')", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  try {
+    parsl::detail::MonitoringDb db(file, "r", "w", "/tmp");
+    FAIL() << "a database of Parsl's own tables was accepted";
+  } catch (const parsl::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("parsl.db"), std::string::npos) << what;
+    EXPECT_NE(what.find("'task'"), std::string::npos) << what;
+    EXPECT_NE(what.find("a database of its own"), std::string::npos) << what;
+  }
+  EXPECT_EQ(query(file, "SELECT name FROM sqlite_master ORDER BY name"), (Rows{{"task"}}));
+  EXPECT_EQ(query(file, "SELECT * FROM task"), (Rows{{"1", "theirs", "f"}}));
+}
+
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
   const auto dir = parsl::test::scratch_dir();
   const std::string foreign = (dir / "foreign.db").string();
