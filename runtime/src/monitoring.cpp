@@ -25,7 +25,8 @@ namespace {
 //
 // task_life: a row per try, plus a row for a task that ends without one (a dependency
 // failure, a memo hit, a failure before its launch). The task's own columns are on its
-// first row (is_task = 1). A try's row has its launch time; its end state and time (or the
+// first row (is_task = 1); its app's name is on every row (tasks per app and end state
+// without a join). A try's row has its launch time; its end state and time (or the
 // task's, on a row without a try) are end_state and end_time. States other than those a
 // row implies (pending, launched, running, running_ended, the end) go to status_other.
 constexpr const char* kSchema = R"SQL(
@@ -86,9 +87,9 @@ CREATE TABLE IF NOT EXISTS resource (
 // thousands of tasks): a task's rows, and the times of its tries' launches and of its ends.
 // Each costs the kernel's end a sort of the rows (about a third of the writer's time per task).
 constexpr const char* kIndexes = R"SQL(
-CREATE INDEX IF NOT EXISTS ix_task_life_task ON task_life (task_id, run_id);
+CREATE INDEX IF NOT EXISTS ix_task_life_task ON task_life (task_id);
 CREATE INDEX IF NOT EXISTS ix_task_life_launched ON task_life (task_try_time_launched);
-CREATE INDEX IF NOT EXISTS ix_task_life_end ON task_life (end_state, end_time);
+CREATE INDEX IF NOT EXISTS ix_task_life_end ON task_life (end_state);
 CREATE INDEX IF NOT EXISTS ix_status_other_task ON status_other (task_id, run_id);
 CREATE INDEX IF NOT EXISTS ix_resource_task ON resource (task_id, run_id);
 CREATE INDEX IF NOT EXISTS ix_resource_timestamp ON resource (timestamp);

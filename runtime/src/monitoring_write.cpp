@@ -222,9 +222,9 @@ class MonitoringDb::Writer {
     text(s, at(2), std::string_view(run_));
     sqlite3_bind_int64(s, at(3), r.try_id);
     sqlite3_bind_int(s, at(4), r.is_task ? 1 : 0);
+    text(s, at(6), r.func);  // on every row: a task's end state and app without a join
     if (r.is_task) {
       text(s, at(5), std::string_view(r.depends));
-      text(s, at(6), r.func);
       text(s, at(7), r.memoize);
       when(8, r.invoked, 0);
       when(9, r.returned, 1);
@@ -254,8 +254,8 @@ class MonitoringDb::Writer {
     r.id = id;
     r.try_id = o.try_id;
     r.is_task = o.task_row == 0 || o.row == o.task_row;
+    r.func = o.func;
     if (r.is_task) {
-      r.func = o.func;
       r.depends = o.depends;
       r.memoize = o.memoize;
       r.invoked = o.invoked;

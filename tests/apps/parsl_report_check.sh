@@ -37,6 +37,21 @@ grep -q "failed tasks: 1" "$work/text.out" || fail "failed task count"
 grep -q "exit code 3" "$work/text.out" || fail "the failure's error"
 grep -q "workers" "$work/text.out" || fail "no node line"
 
+# The same run as Parsl writes its database (tables, where ours has views of task_life):
+# the same summary, through the report's queries of Parsl's tables.
+mkdir "$work/as-parsl"
+python3 - "$run/monitoring.db" "$work/as-parsl/monitoring.db" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[2])
+c.execute("ATTACH DATABASE ? AS ours", ("file:" + sys.argv[1] + "?mode=ro",))
+for t in ("workflow", "task", "try", "status", "node", "block", "resource"):
+    c.execute(f"CREATE TABLE main.{t} AS SELECT * FROM ours.{t}")
+c.commit()
+EOF
+"$report" --text "$work/as-parsl" > "$work/text-parsl.out"
+diff <(grep -v '^queries:' "$work/text.out") <(grep -v '^queries:' "$work/text-parsl.out") ||
+  fail "the summary of the run's database as Parsl writes it differs"
+
 # The page.
 "$report" "$run" > "$work/report.out"
 page="$run/report.html"

@@ -182,9 +182,14 @@ Run load_run(const std::filesystem::path& file, bool full) {
             app_at(Db::text(st, 0)).tasks = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
             r.tasks += static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
           });
-  db.each("SELECT t.task_func_name, s.task_status_name, count(*) FROM status s JOIN task t ON t.task_id = s.task_id "
-          "AND t.run_id = s.run_id WHERE s.run_id = ?1 AND s.task_status_name IN ('exec_done', 'memo_done', "
-          "'failed', 'dep_fail') GROUP BY 1, 2",
+  // parsl-mpi's own table has each row's app and end state: one scan, where Parsl's tables
+  // (or views of ours) need a join of status and task.
+  const bool life = db.columns("task_life").count("end_state") > 0;
+  db.each(life ? "SELECT task_func_name, end_state, count(*) FROM task_life WHERE run_id = ?1 AND end_state IN "
+                 "('exec_done', 'memo_done', 'failed', 'dep_fail') GROUP BY 1, 2"
+               : "SELECT t.task_func_name, s.task_status_name, count(*) FROM status s JOIN task t ON t.task_id = "
+                 "s.task_id AND t.run_id = s.run_id WHERE s.run_id = ?1 AND s.task_status_name IN ('exec_done', "
+                 "'memo_done', 'failed', 'dep_fail') GROUP BY 1, 2",
           run, [&](sqlite3_stmt* st) {
             app_at(Db::text(st, 0)).final_states[Db::text(st, 1)] = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
           });
