@@ -26,7 +26,8 @@ namespace {
 // task_life: a row per try, plus a row for a task that ends without one (a dependency
 // failure, a memo hit, a failure before its launch). The task's own columns are on its
 // first row (is_task = 1); its app's name is on every row (tasks per app and end state
-// without a join). A try's row has its launch time; its end state and time (or the
+// without a join). A task that ends with its own row has no task_time_returned of its own:
+// the view takes the row's end_time. A try's row has its launch time; its end state and time (or the
 // task's, on a row without a try) are end_state and end_time. States other than those a
 // row implies (pending, launched, running, running_ended, the end) go to status_other.
 constexpr const char* kSchema = R"SQL(
@@ -47,7 +48,9 @@ CREATE TABLE IF NOT EXISTS status_other (
   run_id TEXT NOT NULL, try_id INTEGER NOT NULL);
 CREATE VIEW IF NOT EXISTS task AS SELECT
   task_id, run_id, task_depends, task_func_name, task_memoize, task_hashsum, task_inputs, task_outputs,
-  task_stdin, task_stdout, task_stderr, task_time_invoked, task_time_returned, task_fail_count, task_fail_cost
+  task_stdin, task_stdout, task_stderr, task_time_invoked,
+  coalesce(task_time_returned, CASE WHEN end_state IN ('exec_done', 'memo_done', 'failed', 'dep_fail') THEN end_time
+    END) AS task_time_returned, task_fail_count, task_fail_cost
   FROM task_life WHERE is_task = 1;
 CREATE VIEW IF NOT EXISTS try AS SELECT
   try_id, task_id, run_id, block_id, hostname, task_executor, task_try_time_launched, task_try_time_running,

@@ -63,6 +63,7 @@ class TimeText {
     long f = static_cast<long>(us % 1000000);
     for (int i = 6; i >= 1; --i, f /= 10) frac[i] = static_cast<char>('0' + f % 10);
     frac[7] = '\0';
+    size_ = static_cast<int>(h->size) + 7;
     return out;
   }
 
@@ -73,6 +74,11 @@ class TimeText {
     char text[24] = {};
   };
   Head heads_[2];
+  int size_ = 0;
+
+ public:
+  /// The length of the last text.
+  int size() const noexcept { return size_; }
 };
 
 }  // namespace
@@ -122,17 +128,21 @@ constexpr int kLifeColumns = 21, kManyRows = 16;
 class MonitoringDb::Writer {
  public:
   Writer(sqlite3* db, const std::string& run_id) : db_(db), run_(run_id) {
+    // The run's id is a literal of the row statements (one bind less per row).
+    std::string run = "'";
+    for (char ch : run_) run += ch == '\'' ? std::string("''") : std::string(1, ch);
+    run += "'";
+    auto values = [&](int row) {
+      std::string v = "(";
+      for (int c = 1; c <= kLifeColumns; ++c)
+        v += (c > 1 ? "," : "") + (c == 2 ? run : "?" + std::to_string(row * kLifeColumns + c));
+      return v + ")";
+    };
     const std::string cols = kRowColumns;
-    prepare(insert_, "INSERT INTO task_life (" + cols + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
-    prepare(update_, "UPDATE task_life SET (" + cols + ") = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                     "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) WHERE rowid = ?22");
+    prepare(insert_, "INSERT INTO task_life (" + cols + ") VALUES " + values(0));
+    prepare(update_, "UPDATE task_life SET (" + cols + ") = " + values(0) + " WHERE rowid = ?22");
     std::string many = "INSERT INTO task_life (" + cols + ") VALUES ";
-    for (int r = 0; r < kManyRows; ++r) {
-      many += r ? ",(" : "(";
-      for (int c = 1; c <= kLifeColumns; ++c) many += (c > 1 ? ",?" : "?") + std::to_string(r * kLifeColumns + c);
-      many += ")";
-    }
+    for (int r = 0; r < kManyRows; ++r) many += (r ? "," : "") + values(r);
     prepare(many_, many);
     prepare(task_end_, "UPDATE task_life SET task_time_returned = ?1, task_fail_count = ?2, task_fail_cost = ?3 "
                        "WHERE rowid = ?4");
@@ -216,10 +226,11 @@ class MonitoringDb::Writer {
   void bind_row(sqlite3_stmt* s, int base, const LifeRow& r, char (*times)[32]) {
     auto at = [base](int i) { return base + i; };
     auto when = [&](int i, std::int64_t us, int slot) {
-      if (us) sqlite3_bind_text(s, at(i), times_(us, times[slot]), -1, SQLITE_STATIC);
+      if (!us) return;
+      const char* t = times_(us, times[slot]);
+      sqlite3_bind_text(s, at(i), t, times_.size(), SQLITE_STATIC);
     };
     sqlite3_bind_int64(s, at(1), static_cast<sqlite3_int64>(r.id));
-    text(s, at(2), std::string_view(run_));
     sqlite3_bind_int64(s, at(3), r.try_id);
     sqlite3_bind_int(s, at(4), r.is_task ? 1 : 0);
     text(s, at(6), r.func);  // on every row: a task's end state and app without a join
@@ -227,7 +238,7 @@ class MonitoringDb::Writer {
       text(s, at(5), std::string_view(r.depends));
       text(s, at(7), r.memoize);
       when(8, r.invoked, 0);
-      when(9, r.returned, 1);
+      if (r.returned != r.end) when(9, r.returned, 1);  // else the view takes end_time
       sqlite3_bind_int64(s, at(10), r.fail_count);
       sqlite3_bind_double(s, at(11), r.fail_cost);
     }
