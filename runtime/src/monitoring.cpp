@@ -329,7 +329,7 @@ void MonitoringDb::try_worker(std::uint64_t id, std::uint32_t try_id, std::int32
     Op op{Kind::try_worker, id, try_id, 0, started_us, {}, std::string(host), {}};
     op.time2_us = ended_us;
     op.rank = rank;
-    op.c = cores;
+    op.b = cores;
     push(std::move(op));
   } catch (...) {
   }
@@ -338,7 +338,7 @@ void MonitoringDb::try_worker(std::uint64_t id, std::uint32_t try_id, std::int32
 void MonitoringDb::resource(std::uint64_t id, std::uint32_t try_id, const ResourceSample& sample) noexcept {
   try {
     Op op{Kind::resource, id, try_id, 0, sample.time_us, {}, {}, {}};
-    op.sample = std::make_shared<const ResourceSample>(sample);
+    op.extra = std::make_unique<Extra>(Extra{sample, {}});
     push(std::move(op));
   } catch (...) {
   }
@@ -356,7 +356,7 @@ void MonitoringDb::executors_started(const std::vector<Executor*>& executors) {
     }
   for (const Executor* e : executors) {
     Op b{Kind::block, 0, 0, 0, now_us(), "RUNNING", e->label(), block_id};
-    b.c = job_id;
+    b.extra = std::make_unique<Extra>(Extra{{}, job_id});
     push(std::move(b));
     blocks_.emplace_back(e->label(), block_id);
     for (const auto& n : e->nodes()) {
@@ -381,7 +381,7 @@ void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
   const bool ending = deadline && static_cast<double>(now_us()) / 1e6 >= deadline->end - deadline->drain;
   for (const auto& [executor, block] : blocks_) {
     Op b{Kind::block, 0, 0, 0, now_us(), ending ? "TIMEOUT" : "COMPLETED", executor, block};
-    b.c = job_id_;
+    b.extra = std::make_unique<Extra>(Extra{{}, job_id_});
     push(std::move(b));
   }
   push({Kind::workflow_end, completed, static_cast<std::uint32_t>(failed), 0, now_us(), {}, {}, {}});

@@ -77,7 +77,7 @@ class MonitoringDb {
   static std::string format_time(std::int64_t us);
 
   // The writer is woken when kWakeWriter records are queued; pushers wait while
-  // kMaxQueued are (about 180 bytes each: ~90 MB queued at most, as much being written).
+  // kMaxQueued are (136 bytes each: ~70 MB queued at most, as much being written).
   static constexpr std::size_t kWakeWriter = 8192, kMaxQueued = std::size_t{1} << 19;
   // A task or try that has not ended is written this long after its first record that is
   // not in the database yet (a reader sees tasks pending or running within about a second);
@@ -104,6 +104,11 @@ class MonitoringDb {
   };
   // Cheap to make on the kernel's threads: the time as microseconds (formatted by the
   // writer), state names as views of static strings, text only where a record has some.
+  // What few records have: a resource sample; a block's job id.
+  struct Extra {
+    ResourceSample sample;
+    std::string job_id;
+  };
   struct Op {
     Kind kind;
     std::uint64_t id = 0;
@@ -111,11 +116,12 @@ class MonitoringDb {
     double number = 0;
     std::int64_t time_us = 0;
     std::string_view name;  // a static string: a state's name, "True"/"False"
+    // task: depends, app; try_launched: executor, host; try_worker: host, cores;
+    // try_returned: failure; node: host, block; block: executor, block.
     std::string a, b;
     std::int64_t time2_us = 0;  // try_worker: the worker's end of the try; try_returned: the in-process try's end
     std::int32_t rank = -1;     // try_worker: the worker's rank; node: its workers
-    std::string c;              // try_worker: cores; block: the job id
-    std::shared_ptr<const ResourceSample> sample;  // resource
+    std::unique_ptr<Extra> extra;
   };
   // What the writer knows of a task that has not ended: its task_life row as it stands.
   struct Open;

@@ -365,7 +365,7 @@ class MonitoringDb::Writer {
           if (op.time2_us) o.ended = op.time2_us;
           o.host = intern(std::move(op.a));
           o.rank = op.rank;
-          o.cores = intern(std::move(op.c));
+          o.cores = intern(std::move(op.b));
         }
         touch(op.id, o);
         return;
@@ -398,7 +398,7 @@ class MonitoringDb::Writer {
       }
       case Kind::status: other(op.id, op.try_id, op.name, op.time_us); return;
       case Kind::resource: {
-        const ResourceSample& r = *op.sample;
+        const ResourceSample& r = op.extra->sample;
         sqlite3_stmt* s = resource_;
         sqlite3_bind_int64(s, 1, op.try_id);
         sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(op.id));
@@ -430,7 +430,7 @@ class MonitoringDb::Writer {
         text(s, 1, std::string_view(run_));
         sqlite3_bind_text(s, 2, op.a.c_str(), -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, op.b.c_str(), -1, SQLITE_STATIC);
-        text(s, 4, std::string_view(op.c));
+        if (op.extra) text(s, 4, std::string_view(op.extra->job_id));
         time(s, 5, op.time_us);
         text(s, 6, op.name);
         step(s);
