@@ -510,16 +510,23 @@ void MonitoringDb::writer_loop() {
   // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
   // for normal priority while it catches up, so that spinning threads elsewhere cannot
   // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
-  // Any core of the node, not only the cores mpirun bound rank 0 to (at 2 ranks Open MPI
-  // binds each rank to one core): at SCHED_IDLE the writer takes only time no one else
-  // wants, wherever it is, and rank 0's own threads keep their core to themselves. The
-  // kernel narrows the set to the CPUs this process's cgroup may use.
+  // The node's other cores, not the ones mpirun bound rank 0 to (at 2 ranks Open MPI binds
+  // each rank to one core): the writer would compete there with the kernel's threads and
+  // evict what they keep in the core's caches. At SCHED_IDLE it takes only time no one else
+  // wants, wherever it runs. A rank 0 bound to every core (or to none) leaves it every core.
+  // The kernel narrows the set to the CPUs this process's cgroup may use.
   {
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
-    for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &all);
-    pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+    cpu_set_t mine, others;
+    CPU_ZERO(&others);
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0) {
+      const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+      for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c)
+        if (!CPU_ISSET(static_cast<int>(c), &mine)) CPU_SET(static_cast<int>(c), &others);
+      if (CPU_COUNT(&others) == 0)
+        for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &others);
+      if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: keep rank 0's
+        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+    }
   }
   const sched_param param{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
