@@ -81,8 +81,10 @@ class MonitoringDb {
   static constexpr std::size_t kWakeWriter = 8192, kMaxQueued = std::size_t{1} << 19;
   // A task or try that has not ended is written this long after its first record that is
   // not in the database yet (a reader sees tasks pending or running within about a second);
-  // one that ends sooner is written once, when it ends.
-  static constexpr std::int64_t kOpenRowDelayUs = 1'000'000;
+  // one that ends sooner is written once, when it ends. While the writer is busy (its batch
+  // filled up: a campaign of short tasks), the delay is kBusyOpenRowDelayUs: a backlog of
+  // pending tasks would otherwise be written twice, once pending and once ended.
+  static constexpr std::int64_t kOpenRowDelayUs = 1'000'000, kBusyOpenRowDelayUs = 30'000'000;
 
  private:
   // The queue's lock is held for a push_back: a spin lock that yields, so that the kernel's

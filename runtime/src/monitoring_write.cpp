@@ -176,7 +176,7 @@ class MonitoringDb::Writer {
       apply(ops[i], pair ? &ops[i + 1] : nullptr);
       if (pair) ++i;
     }
-    if (ok_) age(all);
+    if (ok_) age(all, ops.size() >= kWakeWriter);
     if (ok_) flush_ending();
     std::string error;
     if (!ok_) error = error_.empty() ? std::string(sqlite3_errmsg(db_)) : error_;
@@ -196,9 +196,15 @@ class MonitoringDb::Writer {
     if (sqlite3_step(st) != SQLITE_DONE) ok_ = false;
     sqlite3_reset(st);
   }
+  // The same few names come again and again (an app, the executor, a host): the last ones
+  // are compared before the set is searched.
   const std::string* intern(std::string s) {
     if (s.empty()) return nullptr;
-    return &*names_.insert(std::move(s)).first;
+    for (const std::string* n : recent_)
+      if (n && *n == s) return n;
+    const std::string* n = &*names_.insert(std::move(s)).first;
+    recent_[next_recent_++ % std::size(recent_)] = n;
+    return n;
   }
   static std::int64_t steady_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -222,37 +228,50 @@ class MonitoringDb::Writer {
     if (us) sqlite3_bind_text(s, i, times_(us, one_), -1, SQLITE_STATIC);
   }
 
-  // Binds `r` as the row's columns base+1 ... base+21; `times` holds its timestamps' text.
+  // Binds `r` as the row's columns base+1 ... base+21, each a value or NULL (so that no
+  // statement needs clearing); `times` holds its timestamps' text.
   void bind_row(sqlite3_stmt* s, int base, const LifeRow& r, char (*times)[32]) {
-    auto at = [base](int i) { return base + i; };
-    auto when = [&](int i, std::int64_t us, int slot) {
-      if (!us) return;
-      const char* t = times_(us, times[slot]);
-      sqlite3_bind_text(s, at(i), t, times_.size(), SQLITE_STATIC);
+    auto str = [&](int i, std::string_view v) {
+      if (v.empty()) sqlite3_bind_null(s, base + i);
+      else sqlite3_bind_text(s, base + i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     };
-    sqlite3_bind_int64(s, at(1), static_cast<sqlite3_int64>(r.id));
-    sqlite3_bind_int64(s, at(3), r.try_id);
-    sqlite3_bind_int(s, at(4), r.is_task ? 1 : 0);
-    text(s, at(6), r.func);  // on every row: a task's end state and app without a join
+    auto name = [&](int i, const std::string* v) { str(i, v ? std::string_view(*v) : std::string_view()); };
+    auto when = [&](int i, std::int64_t us, int slot) {
+      if (!us) {
+        sqlite3_bind_null(s, base + i);
+        return;
+      }
+      const char* t = times_(us, times[slot]);
+      sqlite3_bind_text(s, base + i, t, times_.size(), SQLITE_STATIC);
+    };
+    sqlite3_bind_int64(s, base + 1, static_cast<sqlite3_int64>(r.id));
+    sqlite3_bind_int64(s, base + 3, r.try_id);
+    sqlite3_bind_int(s, base + 4, r.is_task ? 1 : 0);
+    name(6, r.func);  // on every row: a task's end state and app without a join
     if (r.is_task) {
-      text(s, at(5), std::string_view(r.depends));
-      text(s, at(7), r.memoize);
+      str(5, r.depends);
+      str(7, r.memoize);
       when(8, r.invoked, 0);
-      if (r.returned != r.end) when(9, r.returned, 1);  // else the view takes end_time
-      sqlite3_bind_int64(s, at(10), r.fail_count);
-      sqlite3_bind_double(s, at(11), r.fail_cost);
+      when(9, r.returned != r.end ? r.returned : 0, 1);  // else the view takes end_time
+      sqlite3_bind_int64(s, base + 10, r.fail_count);
+      sqlite3_bind_double(s, base + 11, r.fail_cost);
+    } else {
+      for (int i : {5, 7, 8, 9, 10, 11}) sqlite3_bind_null(s, base + i);
     }
     if (r.with_try) {
-      text(s, at(12), r.host);
-      text(s, at(13), r.executor);
+      name(12, r.host);
+      name(13, r.executor);
       when(14, r.launched, 2);
       when(15, r.running, 3);
       when(16, r.ended, 4);
-      text(s, at(17), std::string_view(r.failure));
-      if (r.rank >= 0) sqlite3_bind_int(s, at(18), r.rank);
-      text(s, at(19), r.cores);
+      str(17, r.failure);
+      if (r.rank >= 0) sqlite3_bind_int(s, base + 18, r.rank);
+      else sqlite3_bind_null(s, base + 18);
+      name(19, r.cores);
+    } else {
+      for (int i = 12; i <= 19; ++i) sqlite3_bind_null(s, base + i);
     }
-    text(s, at(20), r.end_state);
+    str(20, r.end_state);
     when(21, r.end, 5);
   }
 
@@ -292,7 +311,6 @@ class MonitoringDb::Writer {
       return;
     }
     sqlite3_stmt* s = o.row ? update_ : insert_;
-    sqlite3_clear_bindings(s);
     char times[6][32];
     bind_row(s, 0, r, times);
     if (o.row) sqlite3_bind_int64(s, 22, o.row);
@@ -303,13 +321,11 @@ class MonitoringDb::Writer {
   void flush_ending() {
     if (ending_.size() == kManyRows) {
       char times[kManyRows][6][32];
-      sqlite3_clear_bindings(many_);
       for (int i = 0; i < kManyRows; ++i) bind_row(many_, i * kLifeColumns, ending_[static_cast<std::size_t>(i)], times[i]);
       step(many_);
     } else {
       for (const LifeRow& r : ending_) {
         char times[6][32];
-        sqlite3_clear_bindings(insert_);
         bind_row(insert_, 0, r, times);
         step(insert_);
       }
@@ -471,11 +487,11 @@ class MonitoringDb::Writer {
     step(other_);
   }
 
-  // Rows of tasks open for kOpenRowDelayUs since their first unwritten record (all: every
-  // open task's).
-  void age(bool all) {
-    const std::int64_t now = steady_us();
-    while (!aging_.empty() && ok_ && (all || now - aging_.front().second >= kOpenRowDelayUs)) {
+  // Rows of tasks open for kOpenRowDelayUs since their first unwritten record, or
+  // kBusyOpenRowDelayUs when `busy` (all: every open task's).
+  void age(bool all, bool busy) {
+    const std::int64_t now = steady_us(), delay = busy ? kBusyOpenRowDelayUs : kOpenRowDelayUs;
+    while (!aging_.empty() && ok_ && (all || now - aging_.front().second >= delay)) {
       const std::uint64_t id = aging_.front().first;
       aging_.pop_front();
       const auto it = open_.find(id);
@@ -491,6 +507,8 @@ class MonitoringDb::Writer {
   std::unordered_map<std::uint64_t, Open> open_;
   std::deque<std::pair<std::uint64_t, std::int64_t>> aging_;  // (task, when queued), oldest first
   std::unordered_set<std::string> names_;                     // apps, executors, hosts, core lists
+  const std::string* recent_[4] = {};
+  std::size_t next_recent_ = 0;
   TimeText times_;
   char one_[32] = {};
   std::vector<LifeRow> ending_;  // rows of tasks that ended, for the next INSERT of many
@@ -515,18 +533,22 @@ void MonitoringDb::writer_loop() {
   // evict what they keep in the core's caches. At SCHED_IDLE it takes only time no one else
   // wants, wherever it runs. A rank 0 bound to every core (or to none) leaves it every core.
   // The kernel narrows the set to the CPUs this process's cgroup may use.
+  // Catching up (the kernel waits for room), it may run on every core: rank 0's threads
+  // are waiting for it then.
+  cpu_set_t others, every;
+  CPU_ZERO(&others);
+  CPU_ZERO(&every);
   {
-    cpu_set_t mine, others;
-    CPU_ZERO(&others);
-    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0) {
-      const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+    cpu_set_t mine;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+    for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &every);
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0)
       for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c)
         if (!CPU_ISSET(static_cast<int>(c), &mine)) CPU_SET(static_cast<int>(c), &others);
-      if (CPU_COUNT(&others) == 0)
-        for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &others);
-      if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: keep rank 0's
-        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
-    }
+    if (CPU_COUNT(&others) == 0 || pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)
+      others = every;
+    if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: stay on rank 0's
+      CPU_ZERO(&others);
   }
   const sched_param param{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
@@ -544,8 +566,14 @@ void MonitoringDb::writer_loop() {
       stopping = stop_ && queue_.empty();
     }
     room_.notify_all();
-    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) idle = false;
-    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) idle = true;
+    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) {
+      idle = false;
+      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof every, &every);
+    }
+    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) {
+      idle = true;
+      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof others, &others);
+    }
     const std::size_t records = batch.size();
     const std::string error = w_->write(batch, stopping);
     batch.clear();
