@@ -2,8 +2,9 @@
 # Monitoring's cost and its database at scale, as medians:
 #   - no-op throughput (parsl-perf) with monitoring off and on, runs alternating, at 2 and 4
 #     ranks, TASKS tasks, RUNS times each; the ratio on/off of the medians; bytes per task;
-#   - a run of BIG tasks (default 1,000,000) with monitoring on, then parsl-report --text
-#     three times: its two queries ("tasks per app and state", "the slowest 10 tries").
+#   - runs of BIG tasks (default 1,000,000) off and on at 2 and 4 ranks: rates and peak
+#     memory; then parsl-report --text three times on the last: its two queries ("tasks per
+#     app and state", "the slowest 10 tries").
 # Usage: benchmarks/monitoring.sh [BUILD_DIR]    (RUNS=3 TASKS=200000 BIG=1000000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,13 +39,19 @@ for ranks in 2 4; do
        "on $(cut -d' ' -f2 "$work/on" | tr '\n' ' ')tasks/s; on/off of the medians $(echo "scale=2; $on_job / $off_job" | bc);" \
        "$(( bytes / (tasks + 1000) )) bytes per task"
 done
-# The big run: rank 0's peak memory with monitoring on and off (the writer's queue is bounded).
-for mode in false true; do
-  /usr/bin/time -f "%M" -o "$work/rss-$mode" mpirun -np 2 "$build/bin/parsl-perf" --tasks="$big" \
-    --parsl-monitoring=$mode --parsl-run-dir="$work/big-$mode" > /dev/null
+# The big runs: a long campaign (the writer's sustained rate bounds it, not its queue), at 2
+# and 4 ranks, off then on; the largest peak RSS of a rank (the writer's queue is bounded,
+# its tasks not yet ended are not).
+for ranks in 2 4; do
+  line="$big no-op tasks, $ranks ranks:"
+  for mode in false true; do
+    rm -rf "$work/big-$mode"
+    rate=$(/usr/bin/time -f "%M" -o "$work/rss-$mode" mpirun -np "$ranks" "$build/bin/parsl-perf" --tasks="$big" \
+      --parsl-monitoring=$mode --parsl-run-dir="$work/big-$mode" | sed -n 's/.* \([0-9]*\) tasks\/s$/\1/p')
+    line="$line monitoring $([ $mode = true ] && echo on || echo off) $rate tasks/s (peak RSS $(( $(cat "$work/rss-$mode") / 1024 )) MB),"
+  done
+  echo "$line"
 done
-echo "$big no-op tasks, 2 ranks: largest peak RSS of a rank, monitoring off $(( $(cat "$work/rss-false") / 1024 )) MB," \
-     "on $(( $(cat "$work/rss-true") / 1024 )) MB"
 mv "$work/big-true" "$work/big"
 for i in 1 2 3; do "$build/bin/parsl-report" --text "$work/big/000" | grep '^queries:'; done
 # Tasks of 10 ms (bash `sleep 0.01`, 600 of them on 2 workers): wall time off and on.
