@@ -25,8 +25,8 @@ const auto always_fails = parsl::app("monitoring_test.always_fails", [](int) -> 
 });
 const auto cached = parsl::app("monitoring_test.cached", [](int x) { return x + 1; }, parsl::AppOptions{.cache = true});
 
-// Longer than the writer's batches: its records are written in several transactions
-// (INSERT, then UPDATEs), where short tasks' go in one.
+// Longer than the writer's batches (0.2 s): its records come in several batches, which the
+// writer joins in memory into one row (shorter than MonitoringDb::kOpenRowDelayUs).
 const auto slow = parsl::app("monitoring_test.slow", [](int x) {
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   return x;
