@@ -388,4 +388,95 @@ void MonitoringDb::workflow_end(std::uint64_t completed, std::uint64_t failed) {
   cv_.notify_one();
 }
 
+void MonitoringDb::writer_loop() {
+  // The writer runs only when no other thread wants a CPU (SCHED_IDLE): a thread of the
+  // task loop that wakes takes the CPU back at once. It runs on the node's cores other than
+  // those mpirun bound rank 0 to (at 2 ranks Open MPI binds each rank to one core): there it
+  // would compete with the kernel's threads and evict what they keep in the core's caches.
+  // A rank 0 bound to every core (or to none) leaves it every core; the kernel narrows the
+  // set to the CPUs this process's cgroup may use.
+  //
+  // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
+  // for normal priority and every core while it catches up, so that spinning threads
+  // elsewhere cannot starve it (allowed for root, or with RLIMIT_NICE; else it relies on
+  // the freed CPUs).
+  cpu_set_t others, every;
+  CPU_ZERO(&others);
+  CPU_ZERO(&every);
+  {
+    cpu_set_t mine;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+    for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &every);
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0)
+      for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c)
+        if (!CPU_ISSET(static_cast<int>(c), &mine)) CPU_SET(static_cast<int>(c), &others);
+    if (CPU_COUNT(&others) == 0 || pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)
+      others = every;
+    if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: stay on rank 0's
+      CPU_ZERO(&others);
+  }
+  const sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+  bool idle = true;
+  std::vector<Op> batch;  // kept while another program holds the database's write lock
+  std::chrono::steady_clock::time_point locked_since{};
+  bool said_locked = false;
+  for (;;) {
+    bool stopping, full;
+    {
+      std::unique_lock lock(mutex_);
+      writer_waits_ = true;
+      cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= kWakeWriter; });
+      writer_waits_ = false;
+      full = queue_.size() >= kMaxQueued;
+      if (batch.empty()) {
+        batch.swap(queue_);
+      } else if (batch.size() < kMaxQueued) {  // held back: the new records go after it
+        batch.insert(batch.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+        queue_.clear();
+      }
+      stopping = stop_ && queue_.empty();
+    }
+    room_.notify_all();
+    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) {
+      idle = false;
+      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof every, &every);
+    }
+    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) {
+      idle = true;
+      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof others, &others);
+    }
+    const std::size_t records = batch.size();
+    bool busy = false;
+    std::string error = write_batch(batch, stopping, busy);
+    if (busy) {
+      // Another program holds the write lock (a reader's lock does not stop us: WAL). Keep
+      // the records and try again; at the kernel's end, give up after kLockedGiveUpS.
+      const auto now = std::chrono::steady_clock::now();
+      if (!said_locked) {
+        locked_since = now;
+        said_locked = true;
+        std::fprintf(stderr, "parsl: monitoring database %s is locked by another program; %zu records wait\n",
+                     file_.c_str(), records);
+      }
+      if (!stopping || now - locked_since < std::chrono::seconds(kLockedGiveUpS)) continue;
+      error = "it stayed locked by another program for " + std::to_string(kLockedGiveUpS) + " s";
+    }
+    said_locked = false;
+    batch.clear();
+    if (!error.empty()) {
+      std::lock_guard lock(mutex_);
+      if (last_error_.empty()) {
+        last_error_ = error;
+        std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
+                     file_.c_str(), records, error.c_str());
+      }
+    }
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
 }  // namespace parsl::detail

@@ -85,6 +85,10 @@ class MonitoringDb {
   // filled up: a campaign of short tasks), the delay is kBusyOpenRowDelayUs: a backlog of
   // pending tasks would otherwise be written twice, once pending and once ended.
   static constexpr std::int64_t kOpenRowDelayUs = 1'000'000, kBusyOpenRowDelayUs = 30'000'000;
+  // Another program holding the database's write lock: the writer keeps its records and
+  // tries again (each try waits up to the busy timeout, 2 s); at the kernel's end it gives
+  // up after this long, and says how many records were not written.
+  static constexpr int kLockedGiveUpS = 60;
 
  private:
   // The queue's lock is held for a push_back: a spin lock that yields, so that the kernel's
@@ -134,6 +138,9 @@ class MonitoringDb {
   void wait_for_room(std::unique_lock<QueueLock>& lock);
   void status(std::uint64_t id, std::uint32_t try_id, std::string_view state);
   void writer_loop();
+  // The writer's batch (monitoring_write.cpp): "" when written, else the error; `busy`:
+  // another program holds the write lock, nothing was applied.
+  std::string write_batch(std::vector<Op>& ops, bool all, bool& busy);
 
   std::filesystem::path file_;
   std::string run_id_;

@@ -3,14 +3,10 @@
 // statements. A try that ends within kOpenRowDelayUs of its first unwritten record is one
 // INSERT; a task or try open longer is written then, and its row updated (by rowid) when it
 // changes or ends.
-#include <pthread.h>
-#include <sched.h>
-#include <unistd.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <cstdio>
 #include <deque>
@@ -166,10 +162,19 @@ class MonitoringDb::Writer {
 
   /// Applies `ops` in order, writes what ended and what has been open long enough, in one
   /// transaction; with `all`, every open task's row as it stands (the kernel's end). Returns
-  /// the error, or "" when written.
-  std::string write(std::vector<Op>& ops, bool all) {
-    ok_ = !error_.empty() ? false : sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-    if (!ok_ && error_.empty()) error_ = sqlite3_errmsg(db_);
+  /// the error, or "" when written. `busy`: another program holds the database's write
+  /// lock; nothing was applied, and `ops` can be given again.
+  std::string write(std::vector<Op>& ops, bool all, bool& busy) {
+    busy = false;
+    if (error_.empty()) {
+      const int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        busy = true;
+        return {};
+      }
+      if (rc != SQLITE_OK) error_ = sqlite3_errmsg(db_);
+    }
+    ok_ = error_.empty();
     for (std::size_t i = 0; i < ops.size() && ok_; ++i) {
       const bool pair = i + 1 < ops.size() && ops[i].kind == Kind::try_returned &&
                         ops[i + 1].kind == Kind::task_returned && ops[i + 1].id == ops[i].id;
@@ -518,80 +523,7 @@ class MonitoringDb::Writer {
   std::string error_;
 };
 
-void MonitoringDb::writer_loop() {
-  // The writer runs only when no other thread of the machine wants a CPU (SCHED_IDLE): a
-  // thread of the task loop that wakes takes the CPU back at once. At normal priority,
-  // every wake-up of rank 0's or a worker's loop waited for the writer's time slice on these
-  // 2 cores. The queue is then written when the campaign leaves a CPU idle, and at the
-  // latest at the kernel's end.
-  //
-  // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
-  // for normal priority while it catches up, so that spinning threads elsewhere cannot
-  // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
-  // The node's other cores, not the ones mpirun bound rank 0 to (at 2 ranks Open MPI binds
-  // each rank to one core): the writer would compete there with the kernel's threads and
-  // evict what they keep in the core's caches. At SCHED_IDLE it takes only time no one else
-  // wants, wherever it runs. A rank 0 bound to every core (or to none) leaves it every core.
-  // The kernel narrows the set to the CPUs this process's cgroup may use.
-  // Catching up (the kernel waits for room), it may run on every core: rank 0's threads
-  // are waiting for it then.
-  cpu_set_t others, every;
-  CPU_ZERO(&others);
-  CPU_ZERO(&every);
-  {
-    cpu_set_t mine;
-    const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
-    for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &every);
-    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0)
-      for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c)
-        if (!CPU_ISSET(static_cast<int>(c), &mine)) CPU_SET(static_cast<int>(c), &others);
-    if (CPU_COUNT(&others) == 0 || pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)
-      others = every;
-    if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: stay on rank 0's
-      CPU_ZERO(&others);
-  }
-  const sched_param param{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
-  bool idle = true;
-  std::vector<Op> batch;
-  for (;;) {
-    bool stopping, full;
-    {
-      std::unique_lock lock(mutex_);
-      writer_waits_ = true;
-      cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= kWakeWriter; });
-      writer_waits_ = false;
-      full = queue_.size() >= kMaxQueued;
-      batch.swap(queue_);
-      stopping = stop_ && queue_.empty();
-    }
-    room_.notify_all();
-    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) {
-      idle = false;
-      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof every, &every);
-    }
-    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) {
-      idle = true;
-      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof others, &others);
-    }
-    const std::size_t records = batch.size();
-    const std::string error = w_->write(batch, stopping);
-    batch.clear();
-    if (!error.empty()) {
-      std::lock_guard lock(mutex_);
-      if (last_error_.empty()) {
-        last_error_ = error;
-        std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
-                     file_.c_str(), records, error.c_str());
-      }
-    }
-    if (stopping) {
-      std::lock_guard lock(mutex_);
-      if (queue_.empty()) return;
-    }
-  }
-}
-
+std::string MonitoringDb::write_batch(std::vector<Op>& ops, bool all, bool& busy) { return w_->write(ops, all, busy); }
 MonitoringDb::Writer* MonitoringDb::make_writer() { return new Writer(db_, run_id_); }
 void MonitoringDb::Deleter::operator()(Writer* w) const noexcept { delete w; }
 

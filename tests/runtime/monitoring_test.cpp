@@ -292,6 +292,33 @@ TEST(Monitoring, ADatabaseWrittenByParslIsRefusedAndLeftAlone) {
   EXPECT_EQ(query(file, "SELECT * FROM task"), (Rows{{"1", "theirs", "f"}}));
 }
 
+// Another program holds the database's write lock for a while during the run: the writer
+// keeps its records and writes them once the lock is gone; nothing is lost.
+TEST(Monitoring, ADatabaseLockedForAWhileLosesNothing) {
+  using parsl::TaskState;
+  const auto dir = parsl::test::scratch_dir();
+  const std::string file = (dir / "locked.db").string();
+  const RemoteExecutor mpi;
+  {
+    parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::int64_t t0 = 1'700'000'000'000'000;
+    for (std::uint64_t id = 1; id <= 100; ++id) {
+      db.task(id, "app", false, "");
+      db.state_changed(id, 1, TaskState::pending, TaskState::launched, &mpi, "", 0);
+      db.try_worker(id, 1, 1, "node0", "0", t0 + static_cast<std::int64_t>(id), t0 + static_cast<std::int64_t>(id) + 1);
+      db.state_changed(id, 1, TaskState::launched, TaskState::exec_done, &mpi, "", 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2600));  // the writer finds it locked
+    EXPECT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+  }
+  EXPECT_EQ(query(file, "SELECT count(*), min(task_id), max(task_id) FROM task"), (Rows{{"100", "1", "100"}}));
+  EXPECT_EQ(query(file, "SELECT count(*) FROM status"), (Rows{{"500"}}));
+}
+
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
   const auto dir = parsl::test::scratch_dir();
   const std::string foreign = (dir / "foreign.db").string();
