@@ -397,23 +397,21 @@ void MonitoringDb::writer_loop() {
   // set to the CPUs this process's cgroup may use.
   //
   // When the queue is full the kernel's threads wait (wait_for_room), and the writer asks
-  // for normal priority and every core while it catches up, so that spinning threads
-  // elsewhere cannot starve it (allowed for root, or with RLIMIT_NICE; else it relies on
-  // the freed CPUs).
-  cpu_set_t others, every;
-  CPU_ZERO(&others);
-  CPU_ZERO(&every);
+  // for normal priority while it catches up, so that spinning threads elsewhere cannot
+  // starve it (allowed for root, or with RLIMIT_NICE; else it relies on the freed CPUs).
+  // It stays off rank 0's cores then too: once it has taken the full queue, the kernel's
+  // threads run again.
   {
-    cpu_set_t mine;
+    cpu_set_t mine, others, every;
+    CPU_ZERO(&others);
+    CPU_ZERO(&every);
     const long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
     for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &every);
     if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) == 0)
       for (long c = 0; c < cpus && c < CPU_SETSIZE; ++c)
         if (!CPU_ISSET(static_cast<int>(c), &mine)) CPU_SET(static_cast<int>(c), &others);
     if (CPU_COUNT(&others) == 0 || pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)
-      others = every;
-    if (pthread_setaffinity_np(pthread_self(), sizeof others, &others) != 0)  // none allowed: stay on rank 0's
-      CPU_ZERO(&others);
+      pthread_setaffinity_np(pthread_self(), sizeof every, &every);  // else rank 0's, as it was
   }
   const sched_param param{};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
@@ -438,14 +436,8 @@ void MonitoringDb::writer_loop() {
       stopping = stop_ && queue_.empty();
     }
     room_.notify_all();
-    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) {
-      idle = false;
-      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof every, &every);
-    }
-    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) {
-      idle = true;
-      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof others, &others);
-    }
+    if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) idle = false;
+    if (!full && !idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0) idle = true;
     const std::size_t records = batch.size();
     bool busy = false;
     std::string error = write_batch(batch, stopping, busy);
