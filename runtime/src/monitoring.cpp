@@ -222,7 +222,7 @@ std::unique_ptr<MonitoringDb> MonitoringDb::for_run(const std::filesystem::path&
 
 MonitoringDb::~MonitoringDb() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(queue_lock_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -241,7 +241,7 @@ MonitoringDb::~MonitoringDb() {
 void MonitoringDb::push(Op a, Op b) {
   bool wake;
   {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(queue_lock_);
     wait_for_room(lock);
     queue_.push_back(std::move(a));
     queue_.push_back(std::move(b));
@@ -253,7 +253,7 @@ void MonitoringDb::push(Op a, Op b) {
 void MonitoringDb::push(Op op) {
   bool wake;
   {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(queue_lock_);
     wait_for_room(lock);
     queue_.push_back(std::move(op));
     wake = writer_waits_ && queue_.size() >= kWakeWriter;
@@ -262,7 +262,7 @@ void MonitoringDb::push(Op op) {
 }
 
 std::string MonitoringDb::backlog() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(queue_lock_);
   std::string s = std::to_string(queue_.size()) + " records";
   if (waits_) s += " (the kernel waited " + std::to_string(waits_) + " times for the writer: its queue was full)";
   return s;
@@ -418,11 +418,11 @@ void MonitoringDb::writer_loop() {
   bool idle = true;
   std::vector<Op> batch;  // kept while another program holds the database's write lock
   std::chrono::steady_clock::time_point locked_since{};
-  bool said_locked = false;
+  bool said_locked = false, gave_up = false;
   for (;;) {
-    bool stopping, full;
+    bool stopping, ending, full;
     {
-      std::unique_lock lock(mutex_);
+      std::unique_lock lock(queue_lock_);
       writer_waits_ = true;
       cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || queue_.size() >= kWakeWriter; });
       writer_waits_ = false;
@@ -433,7 +433,8 @@ void MonitoringDb::writer_loop() {
         batch.insert(batch.end(), std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
         queue_.clear();
       }
-      stopping = stop_ && queue_.empty();
+      ending = stop_;
+      stopping = stop_ && queue_.empty();  // this batch is the last
     }
     room_.notify_all();
     if (full && idle && pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0) idle = false;
@@ -451,13 +452,14 @@ void MonitoringDb::writer_loop() {
         std::fprintf(stderr, "parsl: monitoring database %s is locked by another program; %zu records wait\n",
                      file_.c_str(), records);
       }
-      if (!stopping || now - locked_since < std::chrono::seconds(kLockedGiveUpS)) continue;
+      if (!ending || (!gave_up && now - locked_since < std::chrono::seconds(kLockedGiveUpS))) continue;
+      gave_up = true;  // the rest of the queue too, without waiting again
       error = "it stayed locked by another program for " + std::to_string(kLockedGiveUpS) + " s";
     }
     said_locked = false;
     batch.clear();
     if (!error.empty()) {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(queue_lock_);
       if (last_error_.empty()) {
         last_error_ = error;
         std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
@@ -465,7 +467,7 @@ void MonitoringDb::writer_loop() {
       }
     }
     if (stopping) {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(queue_lock_);
       if (queue_.empty()) return;
     }
   }

@@ -108,13 +108,13 @@ class MonitoringDb {
   enum class Kind : std::uint8_t {
     task, status, try_launched, try_running, try_returned, task_returned, workflow_end, try_worker, resource, node, block
   };
-  // Cheap to make on the kernel's threads: the time as microseconds (formatted by the
-  // writer), state names as views of static strings, text only where a record has some.
   // What few records have: a resource sample; a block's job id.
   struct Extra {
     ResourceSample sample;
     std::string job_id;
   };
+  // Cheap to make on the kernel's threads: the time as microseconds (formatted by the
+  // writer), state names as views of static strings, text only where a record has some.
   struct Op {
     Kind kind;
     std::uint64_t id = 0;
@@ -147,7 +147,7 @@ class MonitoringDb {
   std::vector<std::pair<std::string, std::string>> blocks_;  // (executor, block id) for workflow_end
   std::string job_id_;
   sqlite3* db_ = nullptr;
-  mutable QueueLock mutex_;
+  mutable QueueLock queue_lock_;
   std::condition_variable_any cv_;    // the writer waits for records
   std::condition_variable_any room_;  // pushers wait for room in the queue
   bool writer_waits_ = false;         // the writer sleeps on cv_: pushers wake it
