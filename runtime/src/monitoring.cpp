@@ -462,8 +462,12 @@ void MonitoringDb::writer_loop() {
       std::lock_guard lock(queue_lock_);
       if (last_error_.empty()) {
         last_error_ = error;
-        std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
-                     file_.c_str(), records, error.c_str());
+        if (records == 0)  // only rows of tasks still open: kept, tried again
+          std::fprintf(stderr, "parsl: monitoring database %s: rows of tasks still open were not written (they are "
+                       "tried again): %s\n", file_.c_str(), error.c_str());
+        else
+          std::fprintf(stderr, "parsl: monitoring database %s: a batch of %zu records was not written: %s\n",
+                       file_.c_str(), records, error.c_str());
       }
     }
     if (stopping) {

@@ -62,6 +62,8 @@ class TimeText {
     size_ = static_cast<int>(h->size) + 7;
     return out;
   }
+  /// The length of the last text.
+  int size() const noexcept { return size_; }
 
  private:
   struct Head {
@@ -71,10 +73,6 @@ class TimeText {
   };
   Head heads_[2];
   int size_ = 0;
-
- public:
-  /// The length of the last text.
-  int size() const noexcept { return size_; }
 };
 
 }  // namespace
@@ -108,7 +106,7 @@ struct TaskEnd {
 struct LifeRow {
   std::uint64_t id = 0;
   std::uint32_t try_id = 0;
-  bool is_task = false, with_try = false, ends = false;
+  bool is_task = false, with_try = false;
   const std::string *func = nullptr, *host = nullptr, *executor = nullptr, *cores = nullptr;
   std::string depends, failure;
   std::string_view memoize, end_state;
@@ -187,19 +185,37 @@ class MonitoringDb::Writer {
     if (!ok_) error = error_.empty() ? std::string(sqlite3_errmsg(db_)) : error_;
     const bool committed = sqlite3_exec(db_, ok_ ? "COMMIT" : "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK;
     if (ok_ && !committed) error = sqlite3_errmsg(db_);
+    if (ok_ && committed) {
+      committed_rowid_ = inserted_rowid_;
+    } else {
+      inserted_rowid_ = committed_rowid_;
+      forget_uncommitted_rows();
+    }
     error_.clear();
     return error;
   }
-  std::size_t open_tasks() const { return open_.size(); }
-
  private:
   void prepare(sqlite3_stmt*& st, const std::string& sql) {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK && error_.empty())
       error_ = std::string(sqlite3_errmsg(db_)) + " (preparing: " + sql.substr(0, 40) + "...)";
   }
-  void step(sqlite3_stmt* st) {
+  bool step(sqlite3_stmt* st) {
     if (sqlite3_step(st) != SQLITE_DONE) ok_ = false;
     sqlite3_reset(st);
+    return ok_;
+  }
+  // After a rollback: rows this batch inserted are gone, and their rowids will be given to
+  // other rows. Open tasks that had one are written again as new rows (an UPDATE by such a
+  // rowid would overwrite another task's row).
+  void forget_uncommitted_rows() {
+    for (auto& [id, o] : open_) {
+      if (o.row > committed_rowid_) o.row = 0, o.dirty = true;
+      if (o.task_row > committed_rowid_) o.task_row = 0, o.dirty = true;
+      if (o.dirty && !o.queued) {
+        aging_.emplace_back(id, steady_us());
+        o.queued = true;
+      }
+    }
   }
   // The same few names come again and again (an app, the executor, a host): the last ones
   // are compared before the set is searched.
@@ -319,20 +335,20 @@ class MonitoringDb::Writer {
     char times[6][32];
     bind_row(s, 0, r, times);
     if (o.row) sqlite3_bind_int64(s, 22, o.row);
-    step(s);
-    if (!o.row) o.row = sqlite3_last_insert_rowid(db_);
+    if (!step(s)) return;  // the batch is rolled back: its rows are forgotten (forget_uncommitted_rows)
+    if (!o.row) o.row = inserted_rowid_ = sqlite3_last_insert_rowid(db_);
     if (r.is_task) o.task_row = o.row;
   }
   void flush_ending() {
     if (ending_.size() == kManyRows) {
       char times[kManyRows][6][32];
       for (int i = 0; i < kManyRows; ++i) bind_row(many_, i * kLifeColumns, ending_[static_cast<std::size_t>(i)], times[i]);
-      step(many_);
+      if (step(many_)) inserted_rowid_ = sqlite3_last_insert_rowid(db_);
     } else {
       for (const LifeRow& r : ending_) {
         char times[6][32];
         bind_row(insert_, 0, r, times);
-        step(insert_);
+        if (step(insert_)) inserted_rowid_ = sqlite3_last_insert_rowid(db_);
       }
     }
     ending_.clear();
@@ -521,6 +537,9 @@ class MonitoringDb::Writer {
                *resource_ = nullptr, *node_ = nullptr, *block_ = nullptr, *workflow_end_ = nullptr;
   bool ok_ = true;
   std::string error_;
+  // task_life's last row inserted, and the last committed: rowids only grow (no deletes),
+  // so the rows of a rolled-back batch are those above committed_rowid_.
+  sqlite3_int64 inserted_rowid_ = 0, committed_rowid_ = 0;
 };
 
 std::string MonitoringDb::write_batch(std::vector<Op>& ops, bool all, bool& busy) { return w_->write(ops, all, busy); }

@@ -319,6 +319,47 @@ TEST(Monitoring, ADatabaseLockedForAWhileLosesNothing) {
   EXPECT_EQ(query(file, "SELECT count(*) FROM status"), (Rows{{"500"}}));
 }
 
+// A batch that fails (here a trigger refuses the row of an open task; on a real machine a
+// full disk) is rolled back. The open task's row is written again later as a new row, and
+// no other task's row is overwritten by an UPDATE of a rowid that the rollback gave back.
+TEST(Monitoring, AFailedBatchOverwritesNoOtherTasksRow) {
+  using parsl::TaskState;
+  const auto dir = parsl::test::scratch_dir();
+  const std::string file = (dir / "failed.db").string();
+  const RemoteExecutor mpi;
+  const std::int64_t t0 = 1'700'000'000'000'000;
+  auto ran = [&](parsl::detail::MonitoringDb& db, std::uint64_t id) {
+    db.task(id, "app", false, "");
+    db.state_changed(id, 1, TaskState::pending, TaskState::launched, &mpi, "", 0);
+    db.try_worker(id, 1, 1, "node0", "0", t0 + static_cast<std::int64_t>(id), t0 + static_cast<std::int64_t>(id) + 1);
+    db.state_changed(id, 1, TaskState::launched, TaskState::exec_done, &mpi, "", 0);
+  };
+  auto other = [&](const char* sql) {
+    sqlite3* c = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &c), SQLITE_OK);
+    sqlite3_busy_timeout(c, 5000);
+    EXPECT_EQ(sqlite3_exec(c, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    sqlite3_close(c);
+  };
+  {
+    parsl::detail::MonitoringDb db(file, "run", "w", dir.string());
+    for (std::uint64_t id = 1; id <= 3; ++id) ran(db, id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // written and committed
+    other("CREATE TRIGGER refuse BEFORE INSERT ON task_life WHEN NEW.task_id = 5 AND NEW.end_state IS NULL "
+          "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    db.task(5, "app", false, "");
+    db.state_changed(5, 1, TaskState::pending, TaskState::launched, &mpi, "", 0);
+    db.try_worker(5, 1, 1, "node0", "0", t0 + 5, 0);  // running, not ended
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // its early row is refused
+    other("DROP TRIGGER refuse");
+    db.try_worker(5, 1, 1, "node0", "0", t0 + 5, t0 + 6);
+    db.state_changed(5, 1, TaskState::launched, TaskState::exec_done, &mpi, "", 0);
+  }
+  EXPECT_EQ(query(file, "SELECT task_id FROM task ORDER BY 1"), (Rows{{"1"}, {"2"}, {"3"}, {"5"}}));
+  EXPECT_EQ(query(file, "SELECT task_id, count(*) FROM try GROUP BY 1 ORDER BY 1"),
+            (Rows{{"1", "1"}, {"2", "1"}, {"3", "1"}, {"5", "1"}}));
+}
+
 TEST(Monitoring, AForeignOrUnwritableDatabaseIsAClearError) {
   const auto dir = parsl::test::scratch_dir();
   const std::string foreign = (dir / "foreign.db").string();
